@@ -1,0 +1,211 @@
+//! Object categories of diorama: real-world sizes, placement rules and procedural mesh recipes.
+//!
+//! The built-in manifest (`manifest.toml` beside this crate) is embedded in the binary; a user may point the
+//! config at a manifest file of their own, which is parsed by the same code ([`Manifest::from_toml_str`]).
+//! This crate does no IO of its own: the caller reads the file and passes its text and its name.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Text of the built-in manifest.
+pub const BUILTIN_MANIFEST_TOML: &str = include_str!("../manifest.toml");
+
+/// Where an object of a category may stand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlacementRule {
+    /// Anywhere on the floor, any yaw.
+    Floor,
+    /// On the floor, back (local -y) against a wall, facing into the room.
+    Wall,
+    /// Standing on the flat top of a support category.
+    Surface,
+}
+
+/// The primitive a recipe part is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartKind {
+    Box,
+    /// Stands along local z; its diameter is `size[0]` of the smaller horizontal extent of the object.
+    Cylinder,
+}
+
+/// One primitive of a procedural recipe, in unit coordinates of the object's box
+/// (x and y in [-0.5, 0.5], z in [0, 1]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartRecipe {
+    pub kind: PartKind,
+    pub center: [f32; 3],
+    pub size: [f32; 3],
+    /// Linear RGB albedo of this part; the category colour when absent.
+    #[serde(default)]
+    pub color: Option<[f32; 3]>,
+}
+
+/// A category of objects as declared in the manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    /// Name used in question text ("floor lamp").
+    pub name: String,
+    pub placement: PlacementRule,
+    /// Width range (local x), metres.
+    pub size_x_m: [f32; 2],
+    /// Depth range (local y), metres.
+    pub size_y_m: [f32; 2],
+    /// Height range (local z), metres.
+    pub size_z_m: [f32; 2],
+    /// Linear RGB albedo of the category.
+    pub color: [f32; 3],
+    /// Whether small objects may stand on its flat top.
+    #[serde(default)]
+    pub support: bool,
+    /// Categories a `surface` object may stand on.
+    #[serde(default)]
+    pub supports: Vec<String>,
+    /// A flat covering (a rug): furniture may stand on it.
+    #[serde(default)]
+    pub flat: bool,
+    #[serde(default = "default_max_per_room")]
+    pub max_per_room: u32,
+    pub parts: Vec<PartRecipe>,
+}
+
+fn default_max_per_room() -> u32 {
+    1
+}
+
+/// The set of categories, keyed by manifest key (`floor_lamp`), in key order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub categories: BTreeMap<String, Category>,
+}
+
+/// What is wrong with a manifest. `source` names the file (or "built-in manifest").
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("{source_name} is not a valid assets manifest: {message}")]
+    Parse { source_name: String, message: String },
+    #[error("{source_name}: category `{key}`: {problem}")]
+    Invalid { source_name: String, key: String, problem: String },
+}
+
+impl Manifest {
+    /// The manifest shipped with diorama.
+    pub fn builtin() -> Manifest {
+        Manifest::from_toml_str(BUILTIN_MANIFEST_TOML, "built-in manifest")
+            .expect("the built-in manifest is checked by this crate's tests")
+    }
+
+    /// Parses and validates a manifest; `source_name` names it in errors.
+    pub fn from_toml_str(text: &str, source_name: &str) -> Result<Manifest, ManifestError> {
+        let manifest: Manifest = toml::from_str(text).map_err(|e| ManifestError::Parse {
+            source_name: source_name.to_string(),
+            message: e.to_string(),
+        })?;
+        manifest.validate(source_name)?;
+        Ok(manifest)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Category> {
+        self.categories.get(key)
+    }
+
+    fn validate(&self, source_name: &str) -> Result<(), ManifestError> {
+        let invalid = |key: &str, problem: String| ManifestError::Invalid {
+            source_name: source_name.to_string(),
+            key: key.to_string(),
+            problem,
+        };
+        for (key, cat) in &self.categories {
+            for (axis, range) in [("size_x_m", cat.size_x_m), ("size_y_m", cat.size_y_m), ("size_z_m", cat.size_z_m)] {
+                if !(range[0] > 0.0 && range[0] <= range[1] && range[1].is_finite()) {
+                    return Err(invalid(key, format!("{axis} must be [min, max] with 0 < min <= max, got {range:?}")));
+                }
+            }
+            if cat.parts.is_empty() {
+                return Err(invalid(key, "has no parts in its recipe".into()));
+            }
+            for (i, part) in cat.parts.iter().enumerate() {
+                if part.size.iter().any(|s| !(*s > 0.0 && s.is_finite())) {
+                    return Err(invalid(key, format!("part {i} has a non-positive size {:?}", part.size)));
+                }
+            }
+            if cat.placement == PlacementRule::Surface {
+                if cat.supports.is_empty() {
+                    return Err(invalid(key, "is placed on a surface but lists no `supports`".into()));
+                }
+                for s in &cat.supports {
+                    match self.categories.get(s) {
+                        None => return Err(invalid(key, format!("lists unknown support category `{s}`"))),
+                        Some(c) if !c.support => {
+                            return Err(invalid(key, format!("lists `{s}` as support, but `{s}` has no `support = true`")));
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Category {
+    /// Recipe parts with their colours resolved.
+    pub fn part_color(&self, part: &PartRecipe) -> [f32; 3] {
+        part.color.unwrap_or(self.color)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_manifest_has_at_least_twelve_valid_categories() {
+        let m = Manifest::builtin();
+        assert!(m.categories.len() >= 12, "only {} categories", m.categories.len());
+        for key in ["bed", "table", "chair", "sofa", "bookshelf", "cabinet", "desk", "floor_lamp", "plant", "tv", "rug"] {
+            assert!(m.get(key).is_some(), "missing category {key}");
+        }
+    }
+
+    #[test]
+    fn recipes_stay_inside_their_unit_box() {
+        // A part that pokes out of the object's box would make the recorded OBB wrong.
+        for (key, cat) in &Manifest::builtin().categories {
+            for p in &cat.parts {
+                for a in 0..2 {
+                    assert!(p.center[a].abs() + p.size[a] / 2.0 <= 0.5 + 1e-4, "{key}: part {p:?} leaves the box");
+                }
+                assert!(p.center[2] - p.size[2] / 2.0 >= -1e-4, "{key}: part below the floor");
+                assert!(p.center[2] + p.size[2] / 2.0 <= 1.0 + 1e-4, "{key}: part above the box");
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_naming_it() {
+        let text = "[categories.x]\nname='x'\nplacement='floor'\nsize_x_m=[1,1]\nsize_y_m=[1,1]\nsize_z_m=[1,1]\ncolor=[1,1,1]\nwheels=4\nparts=[]";
+        let err = Manifest::from_toml_str(text, "my.toml").unwrap_err().to_string();
+        assert!(err.contains("my.toml") && err.contains("wheels"), "{err}");
+    }
+
+    #[test]
+    fn surface_category_needs_known_supports() {
+        let text = "[categories.cup]\nname='cup'\nplacement='surface'\nsupports=['altar']\nsize_x_m=[0.1,0.1]\nsize_y_m=[0.1,0.1]\nsize_z_m=[0.1,0.1]\ncolor=[1,1,1]\nparts=[{kind='box',center=[0,0,0.5],size=[1,1,1]}]";
+        let err = Manifest::from_toml_str(text, "m.toml").unwrap_err().to_string();
+        assert!(err.contains("altar") && err.contains("cup"), "{err}");
+    }
+
+    #[test]
+    fn inverted_size_range_is_rejected() {
+        let text = "[categories.x]\nname='x'\nplacement='floor'\nsize_x_m=[2,1]\nsize_y_m=[1,1]\nsize_z_m=[1,1]\ncolor=[1,1,1]\nparts=[{kind='box',center=[0,0,0.5],size=[1,1,1]}]";
+        let err = Manifest::from_toml_str(text, "m.toml").unwrap_err().to_string();
+        assert!(err.contains("size_x_m"), "{err}");
+    }
+}

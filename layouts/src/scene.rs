@@ -1,0 +1,158 @@
+//! The static scene a layout produces: one room, its door, and the objects in it.
+
+use diorama_assets::PartKind;
+
+use crate::geom::{Mat3, Vec2, Vec3};
+
+/// A convex primitive of an object's shape, in world coordinates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Primitive {
+    pub kind: PartKind,
+    pub center: Vec3,
+    /// Full extents along the primitive's own axes; a cylinder is `[d, d, h]` along its local z.
+    pub size: Vec3,
+    /// Columns are the primitive's local x, y, z axes in world coordinates.
+    pub world_from_local: Mat3,
+    /// Linear RGB albedo.
+    pub color: [f32; 3],
+}
+
+/// An oriented box: `center`, full extents `size` along the box's own axes, and the axes as columns.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Obb {
+    pub center: Vec3,
+    pub size: Vec3,
+    pub world_from_local: Mat3,
+}
+
+impl Obb {
+    /// The eight corners in world coordinates.
+    pub fn corners(&self) -> [Vec3; 8] {
+        let h = self.size * 0.5;
+        let mut out = [Vec3::ZERO; 8];
+        for (i, c) in out.iter_mut().enumerate() {
+            let sx = if i & 1 == 0 { -1.0 } else { 1.0 };
+            let sy = if i & 2 == 0 { -1.0 } else { 1.0 };
+            let sz = if i & 4 == 0 { -1.0 } else { 1.0 };
+            *c = self.center + self.world_from_local * Vec3::new(sx * h.x, sy * h.y, sz * h.z);
+        }
+        out
+    }
+
+    /// The box as a single primitive (for distances between whole boxes).
+    pub fn as_primitive(&self) -> Primitive {
+        Primitive { kind: PartKind::Box, center: self.center, size: self.size, world_from_local: self.world_from_local, color: [0.0; 3] }
+    }
+}
+
+/// A room: an axis-aligned rectangle `[0, width] x [0, depth]` on the floor plane z = 0.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Room {
+    pub id: u32,
+    pub name: String,
+    pub width_m: f32,
+    pub depth_m: f32,
+    pub height_m: f32,
+}
+
+impl Room {
+    /// Floor outline, counter-clockwise seen from above.
+    pub fn polygon(&self) -> Vec<Vec2> {
+        vec![Vec2::ZERO, Vec2::new(self.width_m, 0.0), Vec2::new(self.width_m, self.depth_m), Vec2::new(0.0, self.depth_m)]
+    }
+
+    pub fn area_m2(&self) -> f32 {
+        self.width_m * self.depth_m
+    }
+
+    pub fn center(&self) -> Vec2 {
+        Vec2::new(self.width_m * 0.5, self.depth_m * 0.5)
+    }
+
+    /// Wall `i` (0: y = 0, 1: x = width, 2: y = depth, 3: x = 0) as (start corner, unit direction along the
+    /// wall, inward normal, length), counter-clockwise.
+    pub fn wall_frame(&self, i: usize) -> (Vec2, Vec2, Vec2, f32) {
+        let (w, d) = (self.width_m, self.depth_m);
+        match i {
+            0 => (Vec2::new(0.0, 0.0), Vec2::X, Vec2::Y, w),
+            1 => (Vec2::new(w, 0.0), Vec2::Y, -Vec2::X, d),
+            2 => (Vec2::new(w, d), -Vec2::X, -Vec2::Y, w),
+            _ => (Vec2::new(0.0, d), -Vec2::Y, Vec2::X, d),
+        }
+    }
+}
+
+/// A door opening in one wall of the room. It leads outside the room (the entrance).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Door {
+    pub wall: usize,
+    /// Centre of the opening at floor level, on the wall's inner surface.
+    pub center: Vec3,
+    pub width_m: f32,
+    pub height_m: f32,
+}
+
+/// Something in the scene with an id: furniture, a small object, or structure (floor, walls, ceiling).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SceneObject {
+    /// >= 1, unique in the scene.
+    pub id: u32,
+    /// Manifest key (`floor_lamp`), or `floor`, `wall`, `ceiling` for structure.
+    pub category: String,
+    /// Name for question text ("floor lamp").
+    pub name: String,
+    pub structural: bool,
+    pub obb: Obb,
+    pub parts: Vec<Primitive>,
+    /// Id of the supporting object; `None` for the floor.
+    pub parent: Option<u32>,
+    /// A flat covering (rug) that furniture may stand on.
+    pub flat: bool,
+    /// Placed with its back against a wall.
+    pub against_wall: bool,
+    /// Height of the flat top small objects may stand on, if this is a support.
+    pub support_top_z: Option<f32>,
+    /// Yaw of the object's local frame about +z, radians.
+    pub yaw_rad: f32,
+}
+
+/// One constraint the layout enforced and how much room it had.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Constraint {
+    pub name: &'static str,
+    pub holds: bool,
+    /// Margin by which it holds (negative: violated), in `unit`.
+    pub slack: f32,
+    pub unit: &'static str,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LayoutReport {
+    pub constraints: Vec<Constraint>,
+    /// Floor and wall objects asked for and placed.
+    pub requested_objects: u32,
+    pub placed_objects: u32,
+    pub small_objects: u32,
+}
+
+/// A furnished room.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layout {
+    pub room: Room,
+    pub door: Door,
+    /// Structure first (floor, ceiling, walls), then furniture, then small objects; ids ascend.
+    pub objects: Vec<SceneObject>,
+    pub report: LayoutReport,
+}
+
+impl Layout {
+    pub fn object(&self, id: u32) -> Option<&SceneObject> {
+        self.objects.iter().find(|o| o.id == id)
+    }
+
+    /// Objects that are not floor, walls or ceiling.
+    pub fn furniture(&self) -> impl Iterator<Item = &SceneObject> {
+        self.objects.iter().filter(|o| !o.structural)
+    }
+}
