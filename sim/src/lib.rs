@@ -1,0 +1,16 @@
+//! Scene model, cameras, trajectories, visibility and spatial questions for diorama.
+//!
+//! Pure and seeded: no IO, no GPU. Ground truth comes from the simulation state (the layout and the camera
+//! poses); the one exception is visibility, counted from the instance map rendered with each frame.
+
+pub mod camera;
+pub mod qa;
+pub mod seed;
+pub mod trajectory;
+pub mod visibility;
+
+pub use camera::{CameraPose, Intrinsics};
+pub use qa::{Question, QaSpec};
+pub use seed::stream;
+pub use trajectory::{Trajectory, WalkthroughSpec};
+pub use visibility::{FrameVisibility, ObjectVisibility, VisibilitySummary};
