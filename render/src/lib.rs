@@ -1,0 +1,95 @@
+//! Headless wgpu renderer of diorama: one pass per frame writes shaded colour, metric z-depth and instance ids
+//! (multiple render targets); readback goes through a ring of staging buffers with frames in flight.
+//!
+//! The only crate that touches the GPU. Its API is plain data in, images out: a [`SceneMesh`] built from
+//! primitives, [`Light`]s, and one [`FrameCamera`] per frame; frames come back in order through a callback.
+
+mod gpu;
+pub mod mesh;
+
+pub use gpu::{AdapterSummary, FrameImages, RenderError, Renderer};
+pub use mesh::{Light, SceneMesh, Vertex};
+
+/// A pinhole camera for one frame, OpenCV convention (+x right, +y down, +z forward).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FrameCamera {
+    /// Rotation camera-to-world, row-major.
+    pub world_from_camera: [[f32; 3]; 3],
+    /// Camera centre in the world, metres.
+    pub position: [f32; 3],
+    pub fx: f32,
+    pub fy: f32,
+    pub cx: f32,
+    pub cy: f32,
+}
+
+/// Near and far planes of the projection, metres.
+pub const NEAR_M: f32 = 0.05;
+pub const FAR_M: f32 = 100.0;
+
+impl FrameCamera {
+    /// Row-major clip-from-world for wgpu's clip space (x right, y up, z in [0, 1]) with pixel (0, 0) at the
+    /// top left, so that pixel centres land where the OpenCV intrinsics put them.
+    pub fn clip_from_world(&self, width: u32, height: u32) -> [[f32; 4]; 4] {
+        let (w, h) = (width as f32, height as f32);
+        let (n, f) = (NEAR_M, FAR_M);
+        let clip_from_camera = [
+            [2.0 * self.fx / w, 0.0, 2.0 * self.cx / w - 1.0, 0.0],
+            [0.0, -2.0 * self.fy / h, 1.0 - 2.0 * self.cy / h, 0.0],
+            [0.0, 0.0, f / (f - n), -f * n / (f - n)],
+            [0.0, 0.0, 1.0, 0.0],
+        ];
+        mul4(&clip_from_camera, &self.camera_from_world())
+    }
+
+    /// Row-major camera-from-world: `[R^T | -R^T t]`.
+    pub fn camera_from_world(&self) -> [[f32; 4]; 4] {
+        let r = self.world_from_camera;
+        let t = self.position;
+        let mut m = [[0.0; 4]; 4];
+        for i in 0..3 {
+            for j in 0..3 {
+                m[i][j] = r[j][i];
+            }
+            m[i][3] = -(r[0][i] * t[0] + r[1][i] * t[1] + r[2][i] * t[2]);
+        }
+        m[3][3] = 1.0;
+        m
+    }
+}
+
+fn mul4(a: &[[f32; 4]; 4], b: &[[f32; 4]; 4]) -> [[f32; 4]; 4] {
+    let mut m = [[0.0; 4]; 4];
+    for i in 0..4 {
+        for j in 0..4 {
+            m[i][j] = (0..4).map(|k| a[i][k] * b[k][j]).sum();
+        }
+    }
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn projection_puts_points_where_intrinsics_say() {
+        // Camera at the origin looking along world +y (right = +x, down = -z).
+        let cam = FrameCamera {
+            world_from_camera: [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]],
+            position: [0.0, 0.0, 0.0],
+            fx: 300.0,
+            fy: 300.0,
+            cx: 320.0,
+            cy: 240.0,
+        };
+        let m = cam.clip_from_world(640, 480);
+        let p = [0.5f32, 2.0, -0.25, 1.0]; // camera frame (0.5, 0.25, 2.0)
+        let clip: Vec<f32> = (0..4).map(|i| (0..4).map(|k| m[i][k] * p[k]).sum()).collect();
+        let (xn, yn) = (clip[0] / clip[3], clip[1] / clip[3]);
+        let (u, v) = ((xn + 1.0) / 2.0 * 640.0, (1.0 - yn) / 2.0 * 480.0);
+        assert!((u - (300.0 * 0.25 + 320.0)).abs() < 1e-3, "u = {u}");
+        assert!((v - (300.0 * 0.125 + 240.0)).abs() < 1e-3, "v = {v}");
+        assert!(clip[2] / clip[3] > 0.0 && clip[2] / clip[3] < 1.0);
+    }
+}

@@ -1,0 +1,159 @@
+//! Tessellation of primitives into one static triangle mesh per scene (pure; no GPU).
+
+use bytemuck::{Pod, Zeroable};
+
+/// One vertex: world position and normal, linear albedo, and the id of the object it belongs to.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct Vertex {
+    pub position: [f32; 3],
+    pub normal: [f32; 3],
+    pub albedo: [f32; 3],
+    pub instance: u32,
+}
+
+/// A point light: position in metres and radiant intensity per colour channel (arbitrary linear units).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Light {
+    pub position: [f32; 3],
+    pub intensity: [f32; 3],
+}
+
+/// All triangles of a scene in world coordinates.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SceneMesh {
+    pub vertices: Vec<Vertex>,
+    pub indices: Vec<u32>,
+}
+
+/// Segments around a cylinder.
+const CYLINDER_SEGMENTS: usize = 20;
+
+fn apply(axes: &[[f32; 3]; 3], v: [f32; 3]) -> [f32; 3] {
+    // `axes` are the columns (local x, y, z in world coordinates).
+    [0, 1, 2].map(|i| axes[0][i] * v[0] + axes[1][i] * v[1] + axes[2][i] * v[2])
+}
+
+fn add(a: [f32; 3], b: [f32; 3]) -> [f32; 3] {
+    [a[0] + b[0], a[1] + b[1], a[2] + b[2]]
+}
+
+impl SceneMesh {
+    fn push_quad(&mut self, corners: [[f32; 3]; 4], normal: [f32; 3], albedo: [f32; 3], instance: u32) {
+        let base = self.vertices.len() as u32;
+        for position in corners {
+            self.vertices.push(Vertex { position, normal, albedo, instance });
+        }
+        self.indices.extend_from_slice(&[base, base + 1, base + 2, base, base + 2, base + 3]);
+    }
+
+    /// A box with full extents `size` along `axes` (columns: local x, y, z in world coordinates).
+    pub fn add_box(&mut self, center: [f32; 3], axes: [[f32; 3]; 3], size: [f32; 3], albedo: [f32; 3], instance: u32) {
+        let h = size.map(|s| s / 2.0);
+        for axis in 0..3 {
+            for sign in [-1.0f32, 1.0] {
+                let (u, v) = ((axis + 1) % 3, (axis + 2) % 3);
+                let mut n = [0.0; 3];
+                n[axis] = sign;
+                // Counter-clockwise seen from outside.
+                let (su, sv) = if sign > 0.0 { (1.0, 1.0) } else { (1.0, -1.0) };
+                let corner = |a: f32, b: f32| {
+                    let mut l = [0.0; 3];
+                    l[axis] = sign * h[axis];
+                    l[u] = a * su * h[u];
+                    l[v] = b * sv * h[v];
+                    add(center, apply(&axes, l))
+                };
+                let quad = [corner(-1.0, -1.0), corner(1.0, -1.0), corner(1.0, 1.0), corner(-1.0, 1.0)];
+                self.push_quad(quad, apply(&axes, n), albedo, instance);
+            }
+        }
+    }
+
+    /// A cylinder of diameter `diameter` and height `height` standing along `axes`' local z.
+    pub fn add_cylinder(&mut self, center: [f32; 3], axes: [[f32; 3]; 3], diameter: f32, height: f32, albedo: [f32; 3], instance: u32) {
+        let r = diameter / 2.0;
+        let hz = height / 2.0;
+        let ring: Vec<[f32; 2]> = (0..CYLINDER_SEGMENTS)
+            .map(|i| {
+                let a = std::f32::consts::TAU * i as f32 / CYLINDER_SEGMENTS as f32;
+                [a.cos(), a.sin()]
+            })
+            .collect();
+        let world = |x: f32, y: f32, z: f32| add(center, apply(&axes, [x, y, z]));
+        // Side: one quad per segment, smooth normals.
+        for i in 0..CYLINDER_SEGMENTS {
+            let (a, b) = (ring[i], ring[(i + 1) % CYLINDER_SEGMENTS]);
+            let base = self.vertices.len() as u32;
+            for (c, z) in [(a, -hz), (b, -hz), (b, hz), (a, hz)] {
+                self.vertices.push(Vertex { position: world(r * c[0], r * c[1], z), normal: apply(&axes, [c[0], c[1], 0.0]), albedo, instance });
+            }
+            self.indices.extend_from_slice(&[base, base + 1, base + 2, base, base + 2, base + 3]);
+        }
+        // Caps: triangle fans.
+        for (z, nz) in [(hz, 1.0f32), (-hz, -1.0)] {
+            let base = self.vertices.len() as u32;
+            let normal = apply(&axes, [0.0, 0.0, nz]);
+            self.vertices.push(Vertex { position: world(0.0, 0.0, z), normal, albedo, instance });
+            for c in &ring {
+                self.vertices.push(Vertex { position: world(r * c[0], r * c[1], z), normal, albedo, instance });
+            }
+            for i in 0..CYLINDER_SEGMENTS as u32 {
+                let (p, q) = (base + 1 + i, base + 1 + (i + 1) % CYLINDER_SEGMENTS as u32);
+                if nz > 0.0 {
+                    self.indices.extend_from_slice(&[base, p, q]);
+                } else {
+                    self.indices.extend_from_slice(&[base, q, p]);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IDENTITY: [[f32; 3]; 3] = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+
+    fn sub(a: [f32; 3], b: [f32; 3]) -> [f32; 3] {
+        [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
+    }
+    fn cross(a: [f32; 3], b: [f32; 3]) -> [f32; 3] {
+        [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+    }
+    fn dot(a: [f32; 3], b: [f32; 3]) -> f32 {
+        a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+    }
+
+    /// Every triangle winds counter-clockwise around its stated normal, and the mesh encloses the volume
+    /// (divergence theorem: sum of signed tetrahedron volumes).
+    fn check_closed_and_outward(mesh: &SceneMesh, volume: f32) {
+        let mut v6 = 0.0;
+        for t in mesh.indices.chunks(3) {
+            let [a, b, c] = [0, 1, 2].map(|i| mesh.vertices[t[i] as usize]);
+            let n = cross(sub(b.position, a.position), sub(c.position, a.position));
+            assert!(dot(n, a.normal) > 0.0, "triangle {t:?} winds against its normal");
+            v6 += dot(a.position, cross(b.position, c.position));
+        }
+        assert!((v6 / 6.0 - volume).abs() < volume * 0.02, "volume {} vs {volume}", v6 / 6.0);
+    }
+
+    #[test]
+    fn box_is_closed_with_outward_normals() {
+        let mut m = SceneMesh::default();
+        m.add_box([1.0, 2.0, 3.0], IDENTITY, [1.0, 2.0, 0.5], [1.0; 3], 7);
+        assert_eq!((m.vertices.len(), m.indices.len()), (24, 36));
+        check_closed_and_outward(&m, 1.0);
+    }
+
+    #[test]
+    fn cylinder_is_closed_with_outward_normals() {
+        let mut m = SceneMesh::default();
+        let axes = [[0.0, 1.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 0.0, 1.0]];
+        m.add_cylinder([0.5, 0.0, 1.0], axes, 0.4, 1.0, [1.0; 3], 3);
+        // A 20-gon prism: area = n/2 r^2 sin(2 pi / n).
+        let area = 10.0 * 0.04 * (std::f32::consts::TAU / 20.0).sin();
+        check_closed_and_outward(&m, area);
+    }
+}
