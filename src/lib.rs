@@ -1,0 +1,10 @@
+//! diorama: synthetic spatial-reasoning video datasets. This library holds the config, the build pipeline and
+//! the emitters (the only code that writes files); `main.rs` is a thin CLI over it. See ARCHITECTURE.md.
+
+pub mod config;
+pub mod emit;
+pub mod pipeline;
+pub mod plan;
+
+pub use config::{Config, ConfigError, DEFAULT_CONFIG_TOML};
+pub use pipeline::{build, BuildError, BuildSummary, Progress, StageTimes};

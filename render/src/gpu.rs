@@ -40,6 +40,17 @@ pub struct AdapterSummary {
     pub driver: String,
 }
 
+/// Where the renderer's time went, summed over all frames so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RenderTimings {
+    /// Recording and submitting command buffers.
+    pub submit: std::time::Duration,
+    /// Waiting for the device to finish a frame (the rendering itself, on lavapipe).
+    pub wait: std::time::Duration,
+    /// Copying mapped staging buffers into packed CPU images.
+    pub unpack: std::time::Duration,
+}
+
 /// One frame's images, rows packed tightly, row 0 at the top.
 pub struct FrameImages<'a> {
     pub index: u32,
@@ -100,6 +111,7 @@ pub struct Renderer {
     lights: Vec<Light>,
     exposure: f32,
     ambient: f32,
+    timings: RenderTimings,
 }
 
 fn padded_row(width: u32, bytes_per_px: u32) -> u32 {
@@ -262,11 +274,16 @@ impl Renderer {
             lights: Vec::new(),
             exposure: 1.0,
             ambient: 0.0,
+            timings: RenderTimings::default(),
         }
     }
 
     pub fn adapter(&self) -> &AdapterSummary {
         &self.adapter
+    }
+
+    pub fn timings(&self) -> RenderTimings {
+        self.timings
     }
 
     /// Uploads a scene's static mesh and lights; `ambient` is the hemisphere light level and `exposure` scales
@@ -331,6 +348,7 @@ impl Renderer {
     }
 
     fn submit_frame(&mut self, index: u32, slot: usize, cam: &FrameCamera) {
+        let started = std::time::Instant::now();
         let uniform = self.frame_uniform(cam);
         // Queue writes land before the next submit, so each frame sees its own camera.
         self.queue.write_buffer(&self.uniform, 0, bytemuck::bytes_of(&uniform));
@@ -384,11 +402,13 @@ impl Renderer {
             });
         }
         self.slots[slot].pending = Some((index, submission, rx));
+        self.timings.submit += started.elapsed();
     }
 
     /// Waits for the slot's frame (if any), unpacks it and passes it on.
     fn finish_slot<E: From<RenderError>>(&mut self, slot: usize, sink: &mut impl FnMut(FrameImages<'_>) -> Result<(), E>) -> Result<(), E> {
         let Some((index, submission, rx)) = self.slots[slot].pending.take() else { return Ok(()) };
+        let started = std::time::Instant::now();
         self.device
             .poll(wgpu::PollType::Wait { submission_index: Some(submission), timeout: None })
             .map_err(|e| RenderError::Readback(e.to_string()))?;
@@ -397,11 +417,14 @@ impl Renderer {
                 .map_err(|e| RenderError::Readback(e.to_string()))?
                 .map_err(|e| RenderError::Readback(e.to_string()))?;
         }
+        let unpacking = std::time::Instant::now();
+        self.timings.wait += unpacking - started;
         let (w, h) = (self.width as usize, self.height as usize);
         let s = &mut self.slots[slot];
         unpack(&s.color, padded_row(self.width, 4) as usize, w * 4, h, bytemuck::cast_slice_mut(&mut s.color_cpu))?;
         unpack(&s.instance, padded_row(self.width, 2) as usize, w * 2, h, bytemuck::cast_slice_mut(&mut s.instance_cpu))?;
         unpack(&s.depth, padded_row(self.width, 4) as usize, w * 4, h, bytemuck::cast_slice_mut(&mut s.depth_cpu))?;
+        self.timings.unpack += unpacking.elapsed();
         sink(FrameImages { index, color_rgba8: &s.color_cpu, depth_m: &s.depth_cpu, instance: &s.instance_cpu })
     }
 }

@@ -1,0 +1,268 @@
+//! The build configuration: a TOML file, every key optional, unknown keys rejected. The defaults are the
+//! commented file `default-config.toml` embedded in the binary, so `diorama config --print-default` prints
+//! exactly what a build without a config uses.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The default configuration as commented TOML.
+pub const DEFAULT_CONFIG_TOML: &str = include_str!("default-config.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{origin} is not a valid diorama config: {message}")]
+    Parse { origin: String, message: String },
+    #[error("{origin}: `{key}` {problem}")]
+    Invalid { origin: String, key: &'static str, problem: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub seed: u64,
+    pub scenes: u32,
+    pub room: RoomConfig,
+    pub objects: ObjectsConfig,
+    pub camera: CameraConfig,
+    pub qa: QaConfig,
+    pub output: OutputConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RoomConfig {
+    pub width_m: [f32; 2],
+    pub depth_m: [f32; 2],
+    pub height_m: [f32; 2],
+    pub door_width_m: f32,
+    pub door_height_m: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ObjectsConfig {
+    pub count: [u32; 2],
+    pub small_per_support: [u32; 2],
+    pub categories: Vec<String>,
+    pub manifest: String,
+    pub min_gap_m: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CameraConfig {
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    pub frames: u32,
+    pub hfov_deg: f32,
+    pub eye_height_m: f32,
+    pub tilt_down_deg: f32,
+    pub clearance_m: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QaConfig {
+    pub enabled: bool,
+    pub min_visible_px: u32,
+    pub max_per_type: u32,
+    pub min_abs_distance_m: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutputConfig {
+    pub depth: bool,
+    pub instance: bool,
+    pub video_crf: u32,
+    pub video_preset: String,
+}
+
+// The defaults, by hand; a test checks that `default-config.toml` parses to exactly these, so the printed
+// default and the behaviour cannot drift apart.
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            seed: 0,
+            scenes: 4,
+            room: RoomConfig::default(),
+            objects: ObjectsConfig::default(),
+            camera: CameraConfig::default(),
+            qa: QaConfig::default(),
+            output: OutputConfig::default(),
+        }
+    }
+}
+
+impl Default for RoomConfig {
+    fn default() -> Self {
+        RoomConfig { width_m: [3.8, 6.0], depth_m: [3.8, 6.0], height_m: [2.6, 3.0], door_width_m: 0.9, door_height_m: 2.1 }
+    }
+}
+
+impl Default for ObjectsConfig {
+    fn default() -> Self {
+        ObjectsConfig {
+            count: [6, 15],
+            small_per_support: [0, 2],
+            categories: diorama_assets::Manifest::builtin().categories.keys().cloned().collect(),
+            manifest: String::new(),
+            min_gap_m: 0.03,
+        }
+    }
+}
+
+impl Default for CameraConfig {
+    fn default() -> Self {
+        CameraConfig {
+            width: 640,
+            height: 480,
+            fps: 12,
+            frames: 48,
+            hfov_deg: 70.0,
+            eye_height_m: 1.6,
+            tilt_down_deg: 20.0,
+            clearance_m: 0.2,
+        }
+    }
+}
+
+impl Default for QaConfig {
+    fn default() -> Self {
+        QaConfig { enabled: true, min_visible_px: 300, max_per_type: 4, min_abs_distance_m: 0.2 }
+    }
+}
+
+impl Default for OutputConfig {
+    fn default() -> Self {
+        OutputConfig { depth: true, instance: true, video_crf: 18, video_preset: "veryfast".into() }
+    }
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        Config::from_toml_str(&text, &path.display().to_string())
+    }
+
+    /// Parses and validates config text; `origin` names it in errors.
+    pub fn from_toml_str(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse { origin: origin.to_string(), message: e.to_string() })?;
+        config.validate(origin)?;
+        Ok(config)
+    }
+
+    /// Checks values TOML's types cannot: ranges, sizes, limits.
+    pub fn validate(&self, origin: &str) -> Result<(), ConfigError> {
+        let bad = |key: &'static str, problem: String| Err(ConfigError::Invalid { origin: origin.to_string(), key, problem });
+        let range_f = |r: [f32; 2]| r[0].is_finite() && r[1].is_finite() && r[0] > 0.0 && r[0] <= r[1];
+        if self.scenes == 0 {
+            return bad("scenes", "must be at least 1".into());
+        }
+        for (key, r) in [("room.width_m", self.room.width_m), ("room.depth_m", self.room.depth_m), ("room.height_m", self.room.height_m)] {
+            if !range_f(r) {
+                return bad(key, format!("must be [min, max] with 0 < min <= max, got {r:?}"));
+            }
+        }
+        if self.room.width_m[0] < 2.5 || self.room.depth_m[0] < 2.5 {
+            return bad("room.width_m", "rooms narrower than 2.5 m leave no space to walk and furnish; raise the minimum".into());
+        }
+        if self.room.height_m[0] < self.camera.eye_height_m + self.camera.clearance_m + 0.1 {
+            return bad("room.height_m", format!("the ceiling must clear the camera (eye_height_m {} + clearance_m)", self.camera.eye_height_m));
+        }
+        if !(self.room.door_width_m > 0.5 && self.room.door_height_m > 1.5 && self.room.door_height_m < self.room.height_m[0]) {
+            return bad("room.door_width_m", "door must be wider than 0.5 m and between 1.5 m and the ceiling in height".into());
+        }
+        if self.objects.count[0] > self.objects.count[1] || self.objects.count[1] > 40 {
+            return bad("objects.count", format!("must be [min, max] with min <= max <= 40, got {:?}", self.objects.count));
+        }
+        if self.objects.small_per_support[0] > self.objects.small_per_support[1] || self.objects.small_per_support[1] > 6 {
+            return bad("objects.small_per_support", format!("must be [min, max] with min <= max <= 6, got {:?}", self.objects.small_per_support));
+        }
+        if self.objects.categories.is_empty() {
+            return bad("objects.categories", "must list at least one category".into());
+        }
+        if !(self.objects.min_gap_m >= 0.0 && self.objects.min_gap_m < 1.0) {
+            return bad("objects.min_gap_m", format!("must be in [0, 1), got {}", self.objects.min_gap_m));
+        }
+        let c = &self.camera;
+        if c.width < 16 || c.height < 16 || c.width % 2 != 0 || c.height % 2 != 0 || c.width > 8192 || c.height > 8192 {
+            return bad("camera.width", format!("width and height must be even numbers from 16 to 8192 (the video is 4:2:0), got {}x{}", c.width, c.height));
+        }
+        if c.fps == 0 || c.fps > 240 {
+            return bad("camera.fps", format!("must be 1 to 240, got {}", c.fps));
+        }
+        if c.frames < 2 || c.frames > 100_000 {
+            return bad("camera.frames", format!("must be 2 to 100000, got {}", c.frames));
+        }
+        if !(c.hfov_deg > 10.0 && c.hfov_deg < 160.0) {
+            return bad("camera.hfov_deg", format!("must be between 10 and 160 degrees, got {}", c.hfov_deg));
+        }
+        if !(c.eye_height_m > 0.3 && c.clearance_m > 0.0 && c.clearance_m < 1.0 && c.tilt_down_deg.abs() < 80.0) {
+            return bad("camera.eye_height_m", "eye height must exceed 0.3 m, clearance be in (0, 1) m and tilt within 80 degrees".into());
+        }
+        if self.output.video_crf > 51 {
+            return bad("output.video_crf", format!("must be 0 to 51, got {}", self.output.video_crf));
+        }
+        const PRESETS: [&str; 10] = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"];
+        if !PRESETS.contains(&self.output.video_preset.as_str()) {
+            return bad("output.video_preset", format!("must be an x264 preset ({}), got `{}`", PRESETS.join(", "), self.output.video_preset));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printed_default_is_the_default() {
+        let d = Config::default();
+        d.validate("default").unwrap();
+        assert_eq!(Config::from_toml_str(DEFAULT_CONFIG_TOML, "embedded").unwrap(), d);
+        // Every key is written out in the printed file: no table or key relies on serde's defaults.
+        let printed: toml::Table = toml::from_str(DEFAULT_CONFIG_TOML).unwrap();
+        let full: toml::Table = toml::from_str(&toml::to_string(&d).unwrap()).unwrap();
+        for (table, value) in &full {
+            match value.as_table() {
+                Some(t) => {
+                    for key in t.keys() {
+                        assert!(printed[table].as_table().unwrap().contains_key(key), "{table}.{key} missing from the printed default");
+                    }
+                }
+                None => assert!(printed.contains_key(table), "{table} missing from the printed default"),
+            }
+        }
+        assert_eq!((d.scenes, d.camera.frames, d.camera.width, d.camera.height, d.camera.fps), (4, 48, 640, 480, 12));
+    }
+
+    #[test]
+    fn missing_keys_take_defaults() {
+        let c = Config::from_toml_str("seed = 9\n[camera]\nframes = 10\n", "t.toml").unwrap();
+        assert_eq!((c.seed, c.camera.frames, c.camera.width), (9, 10, 640));
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = Config::from_toml_str("[camera]\nzoom = 2\n", "t.toml").unwrap_err().to_string();
+        assert!(e.contains("t.toml") && e.contains("zoom"), "{e}");
+    }
+
+    #[test]
+    fn negative_count_is_rejected_with_its_place() {
+        let e = Config::from_toml_str("scenes = -1\n", "t.toml").unwrap_err().to_string();
+        assert!(e.contains("t.toml") && e.contains("scenes") && e.contains("-1"), "{e}");
+    }
+
+    #[test]
+    fn odd_width_is_rejected() {
+        let e = Config::from_toml_str("[camera]\nwidth = 641\n", "t.toml").unwrap_err().to_string();
+        assert!(e.contains("camera.width") && e.contains("641"), "{e}");
+    }
+}

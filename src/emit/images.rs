@@ -1,0 +1,52 @@
+//! Per-frame ground-truth images: uint16 PNG (depth in millimetres, instance ids).
+
+use super::EmitError;
+
+/// Encodes a single-channel 16-bit PNG (row-major, row 0 at the top).
+pub fn png_u16(width: u32, height: u32, data: &[u16], out: &mut Vec<u8>) -> Result<(), png::EncodingError> {
+    out.clear();
+    let mut enc = png::Encoder::new(&mut *out, width, height);
+    enc.set_color(png::ColorType::Grayscale);
+    enc.set_depth(png::BitDepth::Sixteen);
+    enc.set_compression(png::Compression::Fast);
+    let mut writer = enc.write_header()?;
+    let be: Vec<u8> = data.iter().flat_map(|v| v.to_be_bytes()).collect();
+    writer.write_image_data(&be)?;
+    writer.finish()
+}
+
+/// Depth in metres to millimetres; 0 (no surface) stays 0, beyond 65.535 m saturates.
+pub fn depth_to_mm(depth_m: &[f32], out: &mut Vec<u16>) {
+    out.clear();
+    out.extend(depth_m.iter().map(|&d| if d > 0.0 { (d * 1000.0).round().clamp(1.0, 65535.0) as u16 } else { 0 }));
+}
+
+pub fn image_error(path: std::path::PathBuf, e: png::EncodingError) -> EmitError {
+    EmitError::Image { path, message: e.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn png_round_trips_16_bit_values() {
+        let data = [0u16, 1, 1000, 65535, 258, 7];
+        let mut bytes = Vec::new();
+        png_u16(3, 2, &data, &mut bytes).unwrap();
+        let dec = png::Decoder::new(std::io::Cursor::new(bytes));
+        let mut reader = dec.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        assert_eq!((info.width, info.height, info.bit_depth), (3, 2, png::BitDepth::Sixteen));
+        let back: Vec<u16> = buf.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+        assert_eq!(back, data);
+    }
+
+    #[test]
+    fn depth_rounds_to_millimetres() {
+        let mut out = Vec::new();
+        depth_to_mm(&[0.0, 1.2344, 1.2346, 100.0], &mut out);
+        assert_eq!(out, [0, 1234, 1235, 65535]);
+    }
+}

@@ -1,0 +1,122 @@
+//! Emitters: the only code that writes files. Every file is written under a temporary name and renamed into
+//! place, its blake3 hash recorded; `dataset.json` is written last, so a folder without it is not a finished
+//! dataset.
+
+pub mod images;
+pub mod records;
+pub mod video;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmitError {
+    #[error("cannot write to the output folder {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("cannot encode the video {path}: {message}")]
+    Video { path: PathBuf, message: String },
+    #[error("cannot encode the image {path}: {message}")]
+    Image { path: PathBuf, message: String },
+}
+
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> EmitError + '_ {
+    move |source| EmitError::Io { path: path.to_path_buf(), source }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EmitError> {
+    let tmp = tmp_path(path);
+    let mut f = fs::File::create(&tmp).map_err(io_err(&tmp))?;
+    f.write_all(bytes).map_err(io_err(&tmp))?;
+    f.sync_data().ok();
+    drop(f);
+    fs::rename(&tmp, path).map_err(io_err(path))
+}
+
+pub(crate) fn tmp_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
+/// The root of a build.
+pub struct OutputDir {
+    root: PathBuf,
+}
+
+impl OutputDir {
+    /// Creates the folder (if needed), proves it writable, and removes a previous build's `dataset.json` and
+    /// `qa.jsonl`, so that an interrupted rebuild never looks complete.
+    pub fn prepare(root: &Path) -> Result<OutputDir, EmitError> {
+        fs::create_dir_all(root).map_err(io_err(root))?;
+        let probe = root.join(".diorama-write-probe");
+        write_atomic(&probe, b"probe")?;
+        fs::remove_file(&probe).map_err(io_err(&probe))?;
+        for stale in ["dataset.json", "qa.jsonl"] {
+            let p = root.join(stale);
+            if p.exists() {
+                fs::remove_file(&p).map_err(io_err(&p))?;
+            }
+        }
+        Ok(OutputDir { root: root.to_path_buf() })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// A fresh folder for one scene (a previous scene of the same id is removed first).
+    pub fn scene(&self, scene_id: &str, with_depth: bool, with_instance: bool) -> Result<SceneWriter, EmitError> {
+        let rel = format!("scenes/{scene_id}");
+        let dir = self.root.join(&rel);
+        if dir.exists() {
+            fs::remove_dir_all(&dir).map_err(io_err(&dir))?;
+        }
+        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        for (sub, on) in [("depth", with_depth), ("instance", with_instance)] {
+            if on {
+                fs::create_dir_all(dir.join(sub)).map_err(io_err(&dir))?;
+            }
+        }
+        Ok(SceneWriter { dir, rel, files: BTreeMap::new() })
+    }
+
+    /// Writes a top-level file; returns its blake3 hash.
+    pub fn write_top(&self, name: &str, bytes: &[u8]) -> Result<String, EmitError> {
+        write_atomic(&self.root.join(name), bytes)?;
+        Ok(blake3::hash(bytes).to_hex().to_string())
+    }
+}
+
+/// Writes the files of one scene and records their hashes (relative path from the build root -> blake3 hex).
+pub struct SceneWriter {
+    dir: PathBuf,
+    rel: String,
+    files: BTreeMap<String, String>,
+}
+
+impl SceneWriter {
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.join(rel)
+    }
+
+    pub fn write(&mut self, rel: &str, bytes: &[u8]) -> Result<(), EmitError> {
+        write_atomic(&self.dir.join(rel), bytes)?;
+        self.files.insert(format!("{}/{rel}", self.rel), blake3::hash(bytes).to_hex().to_string());
+        Ok(())
+    }
+
+    /// Records the hash of a file written by someone else (the video encoder).
+    pub fn record(&mut self, rel: &str) -> Result<(), EmitError> {
+        let path = self.dir.join(rel);
+        let bytes = fs::read(&path).map_err(io_err(&path))?;
+        self.files.insert(format!("{}/{rel}", self.rel), blake3::hash(&bytes).to_hex().to_string());
+        Ok(())
+    }
+
+    pub fn into_files(self) -> BTreeMap<String, String> {
+        self.files
+    }
+}

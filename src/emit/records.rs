@@ -1,0 +1,412 @@
+//! JSON records of the dataset contract (../shared/spec/dataset-format.md). Field names are fixed by the
+//! contract; fields beyond it are additions. Keys come out in declaration order, never from a HashMap.
+
+use std::collections::BTreeMap;
+
+use diorama_layouts::geom::{Mat3, Vec3};
+use diorama_layouts::{Layout, Obb, Primitive};
+use diorama_sim::qa::Question;
+use diorama_sim::visibility::{FrameVisibility, VisibilitySummary};
+use diorama_sim::{CameraPose, Intrinsics};
+use serde::Serialize;
+
+/// An f32 as the f64 with the same shortest decimal form, so 0.1f32 is written `0.1`, not `0.10000000149`.
+pub fn r(x: f32) -> f64 {
+    format!("{x}").parse().expect("a float prints as a float")
+}
+
+fn v3(v: Vec3) -> [f64; 3] {
+    [r(v.x), r(v.y), r(v.z)]
+}
+
+fn axes(m: &Mat3) -> [[f64; 3]; 3] {
+    [v3(m.x_axis), v3(m.y_axis), v3(m.z_axis)]
+}
+
+#[derive(Serialize)]
+pub struct ObbRecord {
+    center: [f64; 3],
+    size: [f64; 3],
+    axes: [[f64; 3]; 3],
+}
+
+impl From<&Obb> for ObbRecord {
+    fn from(o: &Obb) -> Self {
+        ObbRecord { center: v3(o.center), size: v3(o.size), axes: axes(&o.world_from_local) }
+    }
+}
+
+#[derive(Serialize)]
+struct PartRecord {
+    kind: &'static str,
+    center: [f64; 3],
+    size: [f64; 3],
+    axes: [[f64; 3]; 3],
+    /// Linear RGB albedo (an addition: the material of this part).
+    albedo: [f64; 3],
+}
+
+impl From<&Primitive> for PartRecord {
+    fn from(p: &Primitive) -> Self {
+        PartRecord {
+            kind: match p.kind {
+                diorama_assets::PartKind::Box => "box",
+                diorama_assets::PartKind::Cylinder => "cylinder",
+            },
+            center: v3(p.center),
+            size: v3(p.size),
+            axes: axes(&p.world_from_local),
+            albedo: p.color.map(r),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ObjectRecord<'a> {
+    id: u32,
+    category: &'a str,
+    name: &'a str,
+    structural: bool,
+    room: u32,
+    obb: ObbRecord,
+    parts: Vec<PartRecord>,
+    parent: Option<u32>,
+    asset: Option<&'a str>,
+    dynamic: bool,
+}
+
+#[derive(Serialize)]
+struct RoomRecord<'a> {
+    id: u32,
+    name: &'a str,
+    polygon: Vec<[f64; 2]>,
+    floor_z: f64,
+    height: f64,
+    area_m2: f64,
+}
+
+#[derive(Serialize)]
+struct DoorRecord {
+    room_a: u32,
+    /// null: the door leads outside the modelled rooms (the entrance).
+    room_b: Option<u32>,
+    center: [f64; 3],
+    width: f64,
+    height: f64,
+}
+
+#[derive(Serialize)]
+pub struct LightRecord {
+    pub kind: &'static str,
+    pub position: [f64; 3],
+    /// Radiant intensity per linear RGB channel, in the renderer's relative units.
+    pub intensity: [f64; 3],
+}
+
+#[derive(Serialize)]
+struct ConstraintRecord<'a> {
+    name: &'a str,
+    holds: bool,
+    slack: f64,
+    unit: &'a str,
+    detail: &'a str,
+}
+
+#[derive(Serialize)]
+struct LayoutReportRecord<'a> {
+    generator: &'a str,
+    attempts: u32,
+    requested_objects: u32,
+    placed_objects: u32,
+    small_objects: u32,
+    constraints: Vec<ConstraintRecord<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct IntrinsicsRecord {
+    fx: f64,
+    fy: f64,
+    cx: f64,
+    cy: f64,
+    width: u32,
+    height: u32,
+}
+
+impl From<&Intrinsics> for IntrinsicsRecord {
+    fn from(k: &Intrinsics) -> Self {
+        IntrinsicsRecord { fx: r(k.fx), fy: r(k.fy), cx: r(k.cx), cy: r(k.cy), width: k.width, height: k.height }
+    }
+}
+
+#[derive(Serialize)]
+struct CameraRecord {
+    intrinsics: IntrinsicsRecord,
+    fps: u32,
+    frame_count: u32,
+    trajectory: &'static str,
+    eye_height_m: f64,
+    clearance_m: f64,
+    min_clearance_m: f64,
+}
+
+#[derive(Serialize)]
+struct SeenRecord {
+    id: u32,
+    first_frame: u32,
+    last_frame: u32,
+    frames_seen: u32,
+    max_visible_px: u32,
+}
+
+#[derive(Serialize)]
+struct MaterialsRecord {
+    model: &'static str,
+    albedo: &'static str,
+}
+
+#[derive(Serialize)]
+struct SceneRecord<'a> {
+    scene_id: &'a str,
+    seed: u64,
+    rooms: Vec<RoomRecord<'a>>,
+    doors: Vec<DoorRecord>,
+    objects: Vec<ObjectRecord<'a>>,
+    lights: &'a [LightRecord],
+    materials: MaterialsRecord,
+    layout_report: LayoutReportRecord<'a>,
+    camera: CameraRecord,
+    /// Addition: per object, the frames that show it (from the rendered instance maps).
+    visibility_summary: Vec<SeenRecord>,
+    /// Addition: furniture no frame shows (empty when the walkthrough sees everything).
+    unseen_objects: Vec<u32>,
+}
+
+/// Everything scene.json says about a scene.
+pub struct SceneFacts<'a> {
+    pub scene_id: &'a str,
+    pub seed: u64,
+    pub layout: &'a Layout,
+    pub layout_attempts: u32,
+    pub lights: &'a [LightRecord],
+    pub intrinsics: &'a Intrinsics,
+    pub fps: u32,
+    pub frame_count: u32,
+    pub eye_height_m: f32,
+    pub clearance_m: f32,
+    pub min_clearance_m: f32,
+    pub visibility: &'a VisibilitySummary,
+}
+
+pub fn scene_json(f: &SceneFacts<'_>) -> Vec<u8> {
+    let l = f.layout;
+    let room = &l.room;
+    let unseen = l.furniture().filter(|o| !f.visibility.objects.contains_key(&o.id)).map(|o| o.id).collect();
+    let rec = SceneRecord {
+        scene_id: f.scene_id,
+        seed: f.seed,
+        rooms: vec![RoomRecord {
+            id: room.id,
+            name: &room.name,
+            polygon: room.polygon().iter().map(|p| [r(p.x), r(p.y)]).collect(),
+            floor_z: 0.0,
+            height: r(room.height_m),
+            area_m2: r(room.area_m2()),
+        }],
+        doors: vec![DoorRecord {
+            room_a: room.id,
+            room_b: None,
+            center: v3(l.door.center + Vec3::Z * (l.door.height_m / 2.0)),
+            width: r(l.door.width_m),
+            height: r(l.door.height_m),
+        }],
+        objects: l
+            .objects
+            .iter()
+            .map(|o| ObjectRecord {
+                id: o.id,
+                category: &o.category,
+                name: &o.name,
+                structural: o.structural,
+                room: room.id,
+                obb: ObbRecord::from(&o.obb),
+                parts: o.parts.iter().map(PartRecord::from).collect(),
+                parent: o.parent,
+                asset: (!o.structural).then_some(o.category.as_str()),
+                dynamic: false,
+            })
+            .collect(),
+        lights: f.lights,
+        materials: MaterialsRecord { model: "lambert", albedo: "objects[].parts[].albedo (linear RGB)" },
+        layout_report: LayoutReportRecord {
+            generator: "simple_placer",
+            attempts: f.layout_attempts,
+            requested_objects: l.report.requested_objects,
+            placed_objects: l.report.placed_objects,
+            small_objects: l.report.small_objects,
+            constraints: l
+                .report
+                .constraints
+                .iter()
+                .map(|c| ConstraintRecord { name: c.name, holds: c.holds, slack: r(c.slack), unit: c.unit, detail: &c.detail })
+                .collect(),
+        },
+        camera: CameraRecord {
+            intrinsics: f.intrinsics.into(),
+            fps: f.fps,
+            frame_count: f.frame_count,
+            trajectory: "walkthrough",
+            eye_height_m: r(f.eye_height_m),
+            clearance_m: r(f.clearance_m),
+            min_clearance_m: r(f.min_clearance_m),
+        },
+        visibility_summary: f
+            .visibility
+            .objects
+            .iter()
+            .map(|(&id, s)| SeenRecord { id, first_frame: s.first_frame, last_frame: s.last_frame, frames_seen: s.frames_seen, max_visible_px: s.max_visible_px })
+            .collect(),
+        unseen_objects: unseen,
+    };
+    let mut out = serde_json::to_vec_pretty(&rec).expect("scene record serialises");
+    out.push(b'\n');
+    out
+}
+
+#[derive(Serialize)]
+struct VisibilityRecord {
+    id: u32,
+    visible_px: u32,
+    /// Not rendered yet (issue 4): null.
+    unoccluded_px: Option<u32>,
+    bbox_2d: [u32; 4],
+}
+
+#[derive(Serialize)]
+struct FrameRecord {
+    k: u32,
+    t: f64,
+    #[serde(rename = "T_wc")]
+    t_wc: [[f64; 4]; 4],
+    objects: [(); 0],
+    visibility: Vec<VisibilityRecord>,
+    degradations: [(); 0],
+}
+
+/// One line of frames.jsonl (with its newline).
+pub fn frame_line(k: u32, fps: u32, pose: &CameraPose, vis: &FrameVisibility, out: &mut Vec<u8>) {
+    let rec = FrameRecord {
+        k,
+        t: k as f64 / fps as f64,
+        t_wc: pose.t_wc_row_major().map(|row| row.map(r)),
+        objects: [],
+        visibility: vis
+            .objects
+            .iter()
+            .map(|o| VisibilityRecord { id: o.id, visible_px: o.visible_px, unoccluded_px: o.unoccluded_px, bbox_2d: o.bbox_2d })
+            .collect(),
+        degradations: [],
+    };
+    serde_json::to_writer(&mut *out, &rec).expect("frame record serialises");
+    out.push(b'\n');
+}
+
+#[derive(Serialize)]
+struct Provenance<'a> {
+    object_ids: &'a [u32],
+    definition: &'a str,
+    /// Numeric questions have no wrong options to keep a margin from: null.
+    margin: Option<f64>,
+    degradations: [(); 0],
+}
+
+#[derive(Serialize)]
+struct QuestionRecord<'a> {
+    id: String,
+    scene_id: &'a str,
+    question_type: &'a str,
+    question: &'a str,
+    options: Option<Vec<String>>,
+    answer: &'a str,
+    ground_truth: f64,
+    metric: &'a str,
+    video: String,
+    frames: [u32; 2],
+    provenance: Provenance<'a>,
+}
+
+/// Lines of a scene's qa.jsonl.
+pub fn qa_lines(scene_id: &str, questions: &[Question]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (i, q) in questions.iter().enumerate() {
+        let rec = QuestionRecord {
+            id: format!("{scene_id}-{i:04}"),
+            scene_id,
+            question_type: q.question_type,
+            question: &q.question,
+            options: None,
+            answer: &q.answer,
+            ground_truth: q.ground_truth,
+            metric: q.metric,
+            video: format!("scenes/{scene_id}/video.mp4"),
+            frames: q.frames,
+            provenance: Provenance { object_ids: &q.object_ids, definition: q.definition, margin: None, degradations: [] },
+        };
+        serde_json::to_writer(&mut out, &rec).expect("question serialises");
+        out.push(b'\n');
+    }
+    out
+}
+
+#[derive(Serialize)]
+pub struct ToolRecord {
+    pub name: &'static str,
+    pub version: &'static str,
+    pub git_commit: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+pub struct SceneEntry {
+    pub scene_id: String,
+    pub seed: u64,
+    pub files: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+pub struct Counts {
+    pub scenes: u32,
+    pub frames: u64,
+    pub questions: BTreeMap<String, u64>,
+}
+
+#[derive(Serialize)]
+pub struct AdapterRecord {
+    pub name: String,
+    pub backend: String,
+    pub device_type: String,
+    pub driver: String,
+}
+
+#[derive(Serialize)]
+pub struct DatasetRecord<'a, C: Serialize> {
+    pub format_version: &'static str,
+    pub tool: ToolRecord,
+    pub config: &'a C,
+    pub seed: u64,
+    pub scenes: &'a [SceneEntry],
+    /// Addition: hash of the build-wide qa.jsonl.
+    pub files: BTreeMap<String, String>,
+    pub counts: Counts,
+    pub adapter: AdapterRecord,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_print_short() {
+        assert_eq!(serde_json::to_string(&r(0.1)).unwrap(), "0.1");
+        assert_eq!(serde_json::to_string(&r(1.0)).unwrap(), "1.0");
+        assert_eq!(r(-2.5e-7), -2.5e-7);
+    }
+}

@@ -1,0 +1,120 @@
+//! H.264 in MP4 through ffmpeg-next (libx264, yuv420p). x264 runs single-threaded so the same frames give
+//! the same bytes; every frame carries a duration so the last one is not lost.
+
+use std::path::{Path, PathBuf};
+
+use ffmpeg_next as ffmpeg;
+use ffmpeg::{codec, encoder, format, frame, software, Dictionary, Packet, Rational};
+
+use super::EmitError;
+
+pub struct VideoWriter {
+    path: PathBuf,
+    tmp: PathBuf,
+    octx: format::context::Output,
+    encoder: encoder::Video,
+    scaler: software::scaling::Context,
+    rgba: frame::Video,
+    yuv: frame::Video,
+    codec_time_base: Rational,
+    stream_time_base: Rational,
+    next_pts: i64,
+    frames: u32,
+}
+
+impl VideoWriter {
+    pub fn create(path: &Path, width: u32, height: u32, fps: u32, crf: u32, preset: &str) -> Result<VideoWriter, EmitError> {
+        let err = |m: String| EmitError::Video { path: path.to_path_buf(), message: m };
+        ffmpeg::init().map_err(|e| err(format!("FFmpeg did not initialise: {e}")))?;
+        ffmpeg::log::set_level(ffmpeg::log::Level::Error);
+        let tmp = super::tmp_path(path);
+        let mut octx = format::output_as(&tmp, "mp4").map_err(|e| err(format!("cannot open {}: {e}", tmp.display())))?;
+        let global_header = octx.format().flags().contains(format::Flags::GLOBAL_HEADER);
+        let h264 = encoder::find_by_name("libx264")
+            .ok_or_else(|| err("FFmpeg has no libx264 encoder; install Debian's libavcodec-dev (it includes libx264)".into()))?;
+        let mut ost = octx.add_stream(h264).map_err(|e| err(e.to_string()))?;
+        let mut enc = codec::context::Context::new_with_codec(h264).encoder().video().map_err(|e| err(e.to_string()))?;
+        let codec_time_base = Rational::new(1, fps as i32);
+        enc.set_width(width);
+        enc.set_height(height);
+        enc.set_format(format::Pixel::YUV420P);
+        enc.set_time_base(codec_time_base);
+        enc.set_frame_rate(Some(Rational::new(fps as i32, 1)));
+        if global_header {
+            enc.set_flags(codec::Flags::GLOBAL_HEADER);
+        }
+        let mut opts = Dictionary::new();
+        opts.set("preset", preset);
+        opts.set("crf", &crf.to_string());
+        opts.set("threads", "1");
+        let encoder = enc.open_with(opts).map_err(|e| err(format!("libx264 refused its settings: {e}")))?;
+        ost.set_parameters(&encoder);
+        ost.set_time_base(codec_time_base);
+        octx.write_header().map_err(|e| err(e.to_string()))?;
+        // The muxer may change the stream's time base on write_header: read it back.
+        let stream_time_base = octx.stream(0).expect("one stream").time_base();
+        let scaler = software::scaling::Context::get(
+            format::Pixel::RGBA,
+            width,
+            height,
+            format::Pixel::YUV420P,
+            width,
+            height,
+            software::scaling::Flags::BILINEAR,
+        )
+        .map_err(|e| err(e.to_string()))?;
+        Ok(VideoWriter {
+            path: path.to_path_buf(),
+            tmp,
+            octx,
+            encoder,
+            scaler,
+            rgba: frame::Video::new(format::Pixel::RGBA, width, height),
+            yuv: frame::Video::new(format::Pixel::YUV420P, width, height),
+            codec_time_base,
+            stream_time_base,
+            next_pts: 0,
+            frames: 0,
+        })
+    }
+
+    fn err(&self, m: impl std::fmt::Display) -> EmitError {
+        EmitError::Video { path: self.path.clone(), message: m.to_string() }
+    }
+
+    /// Appends one frame of tightly packed RGBA8 rows.
+    pub fn push_rgba(&mut self, rgba: &[u8]) -> Result<(), EmitError> {
+        let row = self.rgba.width() as usize * 4;
+        let stride = self.rgba.stride(0);
+        let data = self.rgba.data_mut(0);
+        for (j, src) in rgba.chunks_exact(row).enumerate() {
+            data[j * stride..j * stride + row].copy_from_slice(src);
+        }
+        self.scaler.run(&self.rgba, &mut self.yuv).map_err(|e| self.err(e))?;
+        self.yuv.set_pts(Some(self.next_pts));
+        self.next_pts += 1;
+        self.encoder.send_frame(&self.yuv).map_err(|e| self.err(e))?;
+        self.frames += 1;
+        self.drain()
+    }
+
+    fn drain(&mut self) -> Result<(), EmitError> {
+        let mut packet = Packet::empty();
+        while self.encoder.receive_packet(&mut packet).is_ok() {
+            packet.set_stream(0);
+            packet.set_duration(1);
+            packet.rescale_ts(self.codec_time_base, self.stream_time_base);
+            packet.write_interleaved(&mut self.octx).map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
+    /// Flushes the encoder, finishes the file and moves it into place. Returns the number of frames.
+    pub fn finish(mut self) -> Result<u32, EmitError> {
+        self.encoder.send_eof().map_err(|e| self.err(e))?;
+        self.drain()?;
+        self.octx.write_trailer().map_err(|e| self.err(e))?;
+        std::fs::rename(&self.tmp, &self.path).map_err(super::io_err(&self.path))?;
+        Ok(self.frames)
+    }
+}

@@ -1,0 +1,241 @@
+//! The build: config -> layout -> trajectory -> render -> emit, one scene after another, with the time each
+//! stage took.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use diorama_assets::Manifest;
+use diorama_render::{FrameImages, RenderError, Renderer};
+use diorama_sim::qa::{self, QaSpec};
+use diorama_sim::visibility::{FrameVisibility, VisibilitySummary};
+use diorama_sim::seed;
+
+use crate::config::Config;
+use crate::emit::images::{depth_to_mm, image_error, png_u16};
+use crate::emit::records::{self, AdapterRecord, Counts, DatasetRecord, SceneEntry, SceneFacts, ToolRecord};
+use crate::emit::video::VideoWriter;
+use crate::emit::{EmitError, OutputDir, SceneWriter};
+use crate::plan::{self, PlanError};
+
+pub const FORMAT_VERSION: &str = "0.1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("cannot read the assets manifest {path} (objects.manifest in the config): {source}")]
+    ManifestRead { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Manifest(#[from] diorama_assets::ManifestError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error(transparent)]
+    Emit(#[from] EmitError),
+}
+
+/// Seconds spent in each stage, summed over the build.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StageTimes {
+    /// Layout and trajectory planning (and mesh building).
+    pub layout: Duration,
+    /// Recording, submitting and waiting for frames on the device.
+    pub render: Duration,
+    /// Copying frames out of the staging buffers.
+    pub readback: Duration,
+    /// H.264 encoding (colour conversion included).
+    pub encode: Duration,
+    /// Visibility counting, PNG maps, JSON records, questions and hashes.
+    pub emit: Duration,
+    pub total: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct BuildSummary {
+    pub out: PathBuf,
+    pub scenes: u32,
+    pub frames: u64,
+    pub questions: u64,
+    pub adapter: String,
+    pub times: StageTimes,
+}
+
+/// Observer of progress (the CLI draws a bar; tests pass `()`).
+pub trait Progress {
+    fn start(&mut self, _total_frames: u64) {}
+    fn frame(&mut self) {}
+    fn scene_done(&mut self, _scene_id: &str, _attempts: u32, _objects: usize, _questions: usize) {}
+}
+impl Progress for () {}
+
+/// Loads the manifest a config names (the built-in one when `objects.manifest` is empty).
+pub fn load_manifest(config: &Config, config_dir: Option<&Path>) -> Result<Manifest, BuildError> {
+    if config.objects.manifest.is_empty() {
+        return Ok(Manifest::builtin());
+    }
+    let mut path = PathBuf::from(&config.objects.manifest);
+    if path.is_relative()
+        && let Some(dir) = config_dir
+    {
+        path = dir.join(path);
+    }
+    let text = std::fs::read_to_string(&path).map_err(|source| BuildError::ManifestRead { path: path.clone(), source })?;
+    Ok(Manifest::from_toml_str(&text, &path.display().to_string())?)
+}
+
+pub fn scene_id(index: u32) -> String {
+    format!("{index:04}")
+}
+
+/// Builds the dataset of `config` into `out`. `config_dir` resolves a relative manifest path.
+pub fn build(config: &Config, config_dir: Option<&Path>, out: &Path, progress: &mut dyn Progress) -> Result<BuildSummary, BuildError> {
+    let started = Instant::now();
+    let manifest = load_manifest(config, config_dir)?;
+    // Unknown categories are config errors: catch them before touching the output folder.
+    if let Some(bad) = config.objects.categories.iter().find(|c| manifest.get(c).is_none()) {
+        return Err(PlanError::Layout(diorama_layouts::LayoutError::UnknownCategory(bad.clone())).into());
+    }
+    let dir = OutputDir::prepare(out)?;
+    let mut renderer = Renderer::new(config.camera.width, config.camera.height)?;
+    let mut times = StageTimes::default();
+    let mut entries = Vec::new();
+    let mut all_qa = Vec::new();
+    let mut question_counts: BTreeMap<String, u64> = BTreeMap::new();
+    progress.start(config.scenes as u64 * config.camera.frames as u64);
+
+    for index in 0..config.scenes {
+        let t0 = Instant::now();
+        let planned = plan::plan_scene(config, &manifest, index)?;
+        times.layout += t0.elapsed();
+        let id = scene_id(index);
+        let (files, questions) = emit_scene(config, &dir, &id, &planned, &mut renderer, &mut times, progress)?;
+        for q in &questions {
+            *question_counts.entry(q.question_type.to_string()).or_default() += 1;
+        }
+        let t1 = Instant::now();
+        all_qa.extend_from_slice(&records::qa_lines(&id, &questions));
+        progress.scene_done(&id, planned.attempts, planned.layout.furniture().count(), questions.len());
+        entries.push(SceneEntry { scene_id: id, seed: planned.scene_seed, files });
+        times.emit += t1.elapsed();
+    }
+
+    let t2 = Instant::now();
+    let qa_hash = dir.write_top("qa.jsonl", &all_qa)?;
+    let adapter = renderer.adapter().clone();
+    let questions: u64 = question_counts.values().sum();
+    let record = DatasetRecord {
+        format_version: FORMAT_VERSION,
+        tool: ToolRecord { name: "diorama", version: env!("CARGO_PKG_VERSION"), git_commit: option_env!("DIORAMA_GIT_COMMIT") },
+        config,
+        seed: config.seed,
+        scenes: &entries,
+        files: BTreeMap::from([("qa.jsonl".to_string(), qa_hash)]),
+        counts: Counts { scenes: config.scenes, frames: config.scenes as u64 * config.camera.frames as u64, questions: question_counts },
+        adapter: AdapterRecord { name: adapter.name.clone(), backend: adapter.backend, device_type: adapter.device_type, driver: adapter.driver },
+    };
+    let mut json = serde_json::to_vec_pretty(&record).expect("dataset record serialises");
+    json.push(b'\n');
+    // Last: its presence marks the dataset complete.
+    dir.write_top("dataset.json", &json)?;
+    times.emit += t2.elapsed();
+    let rt = renderer.timings();
+    times.render = rt.submit + rt.wait;
+    times.readback = rt.unpack;
+    times.total = started.elapsed();
+    Ok(BuildSummary {
+        out: out.to_path_buf(),
+        scenes: config.scenes,
+        frames: config.scenes as u64 * config.camera.frames as u64,
+        questions,
+        adapter: adapter.name,
+        times,
+    })
+}
+
+/// Reused per-frame buffers, so the frame loop allocates nothing per frame.
+struct FrameScratch {
+    png: Vec<u8>,
+    depth_mm: Vec<u16>,
+}
+
+fn emit_scene(
+    config: &Config,
+    dir: &OutputDir,
+    id: &str,
+    planned: &plan::PlannedScene,
+    renderer: &mut Renderer,
+    times: &mut StageTimes,
+    progress: &mut dyn Progress,
+) -> Result<(BTreeMap<String, String>, Vec<qa::Question>), BuildError> {
+    let cam = &config.camera;
+    let out = &config.output;
+    let mut writer: SceneWriter = dir.scene(id, out.depth, out.instance)?;
+    let mut video = VideoWriter::create(&writer.path("video.mp4"), cam.width, cam.height, cam.fps, out.video_crf, &out.video_preset)?;
+    renderer.load_scene(&planned.mesh, &planned.lights, 0.35, 1.0);
+    let cameras = plan::frame_cameras(&planned.trajectory, &planned.intrinsics);
+    let mut summary = VisibilitySummary::default();
+    let mut frames_jsonl = Vec::new();
+    let mut scratch = FrameScratch { png: Vec::new(), depth_mm: Vec::new() };
+    let (w, h) = (cam.width, cam.height);
+
+    renderer.render_sequence(&cameras, |f: FrameImages<'_>| -> Result<(), BuildError> {
+        let t_enc = Instant::now();
+        video.push_rgba(f.color_rgba8)?;
+        times.encode += t_enc.elapsed();
+        let t_emit = Instant::now();
+        let k = f.index;
+        let vis = FrameVisibility::from_instance_map(f.instance, w, h);
+        summary.add(k, &vis);
+        records::frame_line(k, cam.fps, &planned.trajectory.poses[k as usize], &vis, &mut frames_jsonl);
+        if out.instance {
+            let rel = format!("instance/{k}.png");
+            png_u16(w, h, f.instance, &mut scratch.png).map_err(|e| image_error(writer.path(&rel), e))?;
+            writer.write(&rel, &scratch.png)?;
+        }
+        if out.depth {
+            let rel = format!("depth/{k}.png");
+            depth_to_mm(f.depth_m, &mut scratch.depth_mm);
+            png_u16(w, h, &scratch.depth_mm, &mut scratch.png).map_err(|e| image_error(writer.path(&rel), e))?;
+            writer.write(&rel, &scratch.png)?;
+        }
+        times.emit += t_emit.elapsed();
+        progress.frame();
+        Ok(())
+    })?;
+
+    let t_enc = Instant::now();
+    video.finish()?;
+    times.encode += t_enc.elapsed();
+    let t_emit = Instant::now();
+    writer.record("video.mp4")?;
+    writer.write("frames.jsonl", &frames_jsonl)?;
+    let questions = if config.qa.enabled {
+        let spec = QaSpec {
+            min_visible_px: config.qa.min_visible_px,
+            max_per_type: config.qa.max_per_type,
+            min_abs_distance_m: config.qa.min_abs_distance_m,
+        };
+        qa::generate(&planned.layout, &summary, cam.frames, &spec, &mut seed::stream(planned.scene_seed, "qa"))
+    } else {
+        Vec::new()
+    };
+    writer.write("qa.jsonl", &records::qa_lines(id, &questions))?;
+    let lights = plan::light_records(&planned.lights);
+    let facts = SceneFacts {
+        scene_id: id,
+        seed: planned.scene_seed,
+        layout: &planned.layout,
+        layout_attempts: planned.attempts,
+        lights: &lights,
+        intrinsics: &planned.intrinsics,
+        fps: cam.fps,
+        frame_count: cam.frames,
+        eye_height_m: cam.eye_height_m,
+        clearance_m: cam.clearance_m,
+        min_clearance_m: planned.trajectory.min_clearance_m,
+        visibility: &summary,
+    };
+    writer.write("scene.json", &records::scene_json(&facts))?;
+    times.emit += t_emit.elapsed();
+    Ok((writer.into_files(), questions))
+}

@@ -1,0 +1,157 @@
+//! Turning a config into a planned scene: a layout whose walkthrough keeps its clearance and sees every
+//! object, plus the mesh and lights the renderer needs. Pure: no IO, no GPU.
+
+use diorama_assets::{Manifest, PartKind};
+use diorama_layouts::{Layout, LayoutGenerator, LayoutSpec, SimplePlacer};
+use diorama_render::{FrameCamera, Light, SceneMesh};
+use diorama_sim::trajectory::{walkthrough, Trajectory, WalkthroughSpec};
+use diorama_sim::{seed, Intrinsics};
+use rand::RngExt;
+
+use crate::config::Config;
+use crate::emit::records::{r, LightRecord};
+
+/// Layout attempts per scene before giving up.
+pub const MAX_LAYOUT_ATTEMPTS: u32 = 30;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Layout(#[from] diorama_layouts::LayoutError),
+    #[error(
+        "scene {scene}: none of {attempts} layouts met every requirement (last problem: {last}); \
+         try larger rooms (room.width_m, room.depth_m) or fewer objects (objects.count)"
+    )]
+    Exhausted { scene: u32, attempts: u32, last: String },
+}
+
+pub struct PlannedScene {
+    pub scene_seed: u64,
+    pub layout: Layout,
+    pub attempts: u32,
+    pub trajectory: Trajectory,
+    pub intrinsics: Intrinsics,
+    pub mesh: SceneMesh,
+    pub lights: Vec<Light>,
+}
+
+pub fn layout_spec(config: &Config) -> LayoutSpec {
+    LayoutSpec {
+        width_m: config.room.width_m,
+        depth_m: config.room.depth_m,
+        height_m: config.room.height_m,
+        door_width_m: config.room.door_width_m,
+        door_height_m: config.room.door_height_m,
+        object_count: config.objects.count,
+        small_per_support: config.objects.small_per_support,
+        categories: config.objects.categories.clone(),
+        furniture_gap_m: config.objects.min_gap_m,
+        // Tops below eye height minus a little, so the camera sees what stands on them.
+        max_support_top_m: config.camera.eye_height_m - 0.3,
+        agent_radius_m: config.camera.clearance_m.max(0.2),
+    }
+}
+
+pub fn intrinsics(config: &Config) -> Intrinsics {
+    Intrinsics::from_hfov(config.camera.width, config.camera.height, config.camera.hfov_deg.to_radians())
+}
+
+/// Plans scene `index`: layout attempts draw from their own streams ("layout/<attempt>"), so the result
+/// depends only on (build seed, scene index).
+pub fn plan_scene(config: &Config, manifest: &Manifest, index: u32) -> Result<PlannedScene, PlanError> {
+    let scene_seed = seed::scene_seed(config.seed, index);
+    let spec = layout_spec(config);
+    let k = intrinsics(config);
+    let walk = WalkthroughSpec {
+        frames: config.camera.frames,
+        eye_height_m: config.camera.eye_height_m,
+        clearance_m: config.camera.clearance_m,
+        tilt_down_rad: config.camera.tilt_down_deg.to_radians(),
+        intrinsics: k,
+    };
+    let mut last = String::new();
+    for attempt in 0..MAX_LAYOUT_ATTEMPTS {
+        let mut layout = match SimplePlacer.generate(&spec, manifest, &mut seed::stream(scene_seed, &format!("layout/{attempt}"))) {
+            Ok(l) => l,
+            Err(e @ diorama_layouts::LayoutError::UnknownCategory(_)) => return Err(e.into()),
+            Err(e) => {
+                last = e.to_string();
+                continue;
+            }
+        };
+        let trajectory = match walkthrough(&layout, &walk, &mut seed::stream(scene_seed, &format!("trajectory/{attempt}"))) {
+            Ok(t) if t.unseen_objects.is_empty() => t,
+            Ok(t) => {
+                last = format!("the walkthrough could not see objects {:?}", t.unseen_objects);
+                continue;
+            }
+            Err(e) => {
+                last = e.to_string();
+                continue;
+            }
+        };
+        vary_albedo(&mut layout, scene_seed);
+        let (mesh, lights) = scene_mesh(&layout);
+        return Ok(PlannedScene { scene_seed, layout, attempts: attempt + 1, trajectory, intrinsics: k, mesh, lights });
+    }
+    Err(PlanError::Exhausted { scene: index, attempts: MAX_LAYOUT_ATTEMPTS, last })
+}
+
+/// Each piece of furniture gets its own shade of its category's colours, so instances are distinguishable.
+fn vary_albedo(layout: &mut Layout, scene_seed: u64) {
+    let mut rng = seed::stream(scene_seed, "materials");
+    for o in layout.objects.iter_mut().filter(|o| !o.structural) {
+        let f = [rng.random_range(0.8f32..1.2), rng.random_range(0.8f32..1.2), rng.random_range(0.8f32..1.2)];
+        for p in &mut o.parts {
+            p.color = [0, 1, 2].map(|i| (p.color[i] * f[i]).clamp(0.02, 0.95));
+        }
+    }
+}
+
+/// Triangles of every part, tagged with its object's id, and two ceiling lights.
+pub fn scene_mesh(layout: &Layout) -> (SceneMesh, Vec<Light>) {
+    let mut mesh = SceneMesh::default();
+    for o in &layout.objects {
+        for p in &o.parts {
+            let m = p.world_from_local;
+            let axes = [m.x_axis.to_array(), m.y_axis.to_array(), m.z_axis.to_array()];
+            match p.kind {
+                PartKind::Box => mesh.add_box(p.center.to_array(), axes, p.size.to_array(), p.color, o.id),
+                PartKind::Cylinder => mesh.add_cylinder(p.center.to_array(), axes, p.size.x, p.size.z, p.color, o.id),
+            }
+        }
+    }
+    let room = &layout.room;
+    let z = room.height_m - 0.15;
+    let lights = [0.3f32, 0.7]
+        .iter()
+        .map(|fx| Light { position: [room.width_m * fx, room.depth_m * 0.5, z], intensity: [5.0, 4.7, 4.3] })
+        .collect();
+    (mesh, lights)
+}
+
+pub fn light_records(lights: &[Light]) -> Vec<LightRecord> {
+    lights
+        .iter()
+        .map(|l| LightRecord { kind: "point", position: l.position.map(r), intensity: l.intensity.map(r) })
+        .collect()
+}
+
+pub fn frame_cameras(trajectory: &Trajectory, k: &Intrinsics) -> Vec<FrameCamera> {
+    trajectory
+        .poses
+        .iter()
+        .map(|pose| {
+            let m = pose.world_from_camera;
+            FrameCamera {
+                // Row-major rows of the rotation.
+                world_from_camera: [m.row(0).to_array(), m.row(1).to_array(), m.row(2).to_array()],
+                position: pose.position.to_array(),
+                fx: k.fx,
+                fy: k.fy,
+                cx: k.cx,
+                cy: k.cy,
+            }
+        })
+        .collect()
+}
