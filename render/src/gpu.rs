@@ -122,12 +122,7 @@ fn padded_row(width: u32, bytes_per_px: u32) -> u32 {
 impl Renderer {
     /// Opens the best adapter (a GPU when present, else lavapipe) for `width` x `height` images.
     pub fn new(width: u32, height: u32) -> Result<Renderer, RenderError> {
-        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
-        let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
-            power_preference: wgpu::PowerPreference::HighPerformance,
-            ..Default::default()
-        }))
-        .map_err(|e| RenderError::NoAdapter(e.to_string()))?;
+        let adapter = open_adapter()?;
         let info = adapter.get_info();
         let summary = AdapterSummary {
             name: info.name.clone(),
@@ -427,6 +422,31 @@ impl Renderer {
         self.timings.unpack += unpacking.elapsed();
         sink(FrameImages { index, color_rgba8: &s.color_cpu, depth_m: &s.depth_cpu, instance: &s.instance_cpu })
     }
+}
+
+/// The best adapter: with `WGPU_BACKEND` set, from those backends only; otherwise Vulkan (a GPU, else lavapipe)
+/// first and OpenGL/EGL as the fallback, so the usual path never probes EGL.
+fn open_adapter() -> Result<wgpu::Adapter, RenderError> {
+    let options = wgpu::RequestAdapterOptions { power_preference: wgpu::PowerPreference::HighPerformance, ..Default::default() };
+    let from_env = std::env::var_os("WGPU_BACKEND").is_some();
+    let tries: &[Option<wgpu::Backends>] = if from_env {
+        &[None]
+    } else {
+        &[Some(wgpu::Backends::VULKAN | wgpu::Backends::METAL | wgpu::Backends::DX12), Some(wgpu::Backends::GL)]
+    };
+    let mut last = String::new();
+    for backends in tries {
+        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+        if let Some(b) = backends {
+            desc.backends = *b;
+        }
+        let instance = wgpu::Instance::new(desc);
+        match pollster::block_on(instance.request_adapter(&options)) {
+            Ok(adapter) => return Ok(adapter),
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(RenderError::NoAdapter(last))
 }
 
 /// Copies a mapped staging buffer's padded rows into a packed CPU image, then unmaps it.

@@ -1,0 +1,101 @@
+//! Bad input gets a clear error naming the problem, a non-zero exit, and no dataset that looks complete.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+/// Runs a build expected to fail; returns stderr and checks no dataset.json was left.
+fn failing_build(out: &Path, config: Option<&Path>) -> String {
+    let mut args = vec!["build".to_string(), "--quiet".into(), "--out".into(), out.display().to_string()];
+    if let Some(c) = config {
+        args.push(c.display().to_string());
+    }
+    let o = diorama(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let err = stderr(&o);
+    assert!(!o.status.success(), "expected failure, got success: {err}");
+    assert!(!out.join("dataset.json").exists(), "a failed build left a dataset.json");
+    err
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn malformed_toml_names_file_and_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = write(tmp.path(), "broken.toml", "seed = 1\n[camera\nwidth = 640\n");
+    let err = failing_build(&tmp.path().join("out"), Some(&cfg));
+    assert!(err.contains("broken.toml") && err.contains("line 2"), "{err}");
+}
+
+#[test]
+fn unknown_key_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = write(tmp.path(), "c.toml", "[camera]\nzoom = 3\n");
+    let err = failing_build(&tmp.path().join("out"), Some(&cfg));
+    assert!(err.contains("c.toml") && err.contains("zoom"), "{err}");
+}
+
+#[test]
+fn negative_count_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = write(tmp.path(), "c.toml", "[objects]\ncount = [-2, 8]\n");
+    let err = failing_build(&tmp.path().join("out"), Some(&cfg));
+    assert!(err.contains("c.toml") && err.contains("count") && err.contains("-2"), "{err}");
+}
+
+#[test]
+fn missing_asset_manifest_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = write(tmp.path(), "c.toml", "[objects]\nmanifest = \"no-such-manifest.toml\"\n");
+    let err = failing_build(&tmp.path().join("out"), Some(&cfg));
+    assert!(err.contains("no-such-manifest.toml") && err.contains("objects.manifest"), "{err}");
+}
+
+#[test]
+fn unwritable_output_folder_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A regular file where a folder should be: unwritable even for root.
+    let blocker = write(tmp.path(), "blocker", "not a folder");
+    let out = blocker.join("out");
+    let err = failing_build(&out, None);
+    assert!(err.contains(&out.display().to_string()) || err.contains(&blocker.display().to_string()), "{err}");
+}
+
+#[test]
+fn unknown_category_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = write(tmp.path(), "c.toml", "[objects]\ncategories = [\"chair\", \"unicorn\"]\n");
+    let err = failing_build(&tmp.path().join("out"), Some(&cfg));
+    assert!(err.contains("unicorn"), "{err}");
+}
+
+#[test]
+fn failed_rebuild_does_not_leave_the_old_dataset_looking_complete() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let ok = write(tmp.path(), "ok.toml", "scenes = 1\n[camera]\nframes = 4\n");
+    build(&out, &[ok.to_str().unwrap()]);
+    assert!(out.join("dataset.json").exists());
+    // Too much furniture for a tiny room: fails while planning, after the output folder was prepared.
+    let impossible = write(tmp.path(), "bad.toml", "scenes = 1\n[room]\nwidth_m = [2.6, 2.6]\ndepth_m = [2.6, 2.6]\n[objects]\ncount = [30, 40]\n");
+    let err = failing_build(&out, Some(&impossible));
+    assert!(err.contains("objects.count") || err.contains("layout"), "{err}");
+}
+
+#[test]
+fn print_default_is_a_valid_config() {
+    let o = diorama(&["config", "--print-default"]);
+    assert!(o.status.success());
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("# ") && text.contains("[camera]"));
+    let tmp = tempfile::tempdir().unwrap();
+    let p = write(tmp.path(), "d.toml", &text);
+    let o = diorama(&["config", "--check", p.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

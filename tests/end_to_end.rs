@@ -1,0 +1,160 @@
+//! Builds the default dataset with the CLI and checks it against the contract and the scene's own geometry.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use serde_json::Value;
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap()
+}
+
+fn vec3(v: &Value) -> [f64; 3] {
+    [f(&v[0]), f(&v[1]), f(&v[2])]
+}
+
+/// Corners of an OBB record in world coordinates.
+fn corners(obb: &Value) -> Vec<[f64; 3]> {
+    let c = vec3(&obb["center"]);
+    let s = vec3(&obb["size"]);
+    let axes: Vec<[f64; 3]> = (0..3).map(|i| vec3(&obb["axes"][i])).collect();
+    let mut out = Vec::new();
+    for i in 0..8 {
+        let sign = [(i & 1) as f64 * 2.0 - 1.0, ((i >> 1) & 1) as f64 * 2.0 - 1.0, ((i >> 2) & 1) as f64 * 2.0 - 1.0];
+        let mut p = c;
+        for a in 0..3 {
+            for d in 0..3 {
+                p[d] += axes[a][d] * sign[a] * s[a] / 2.0;
+            }
+        }
+        out.push(p);
+    }
+    out
+}
+
+/// p_c = R^T (p_w - t) with T_wc row-major from frames.jsonl.
+fn to_camera(t_wc: &Value, p: [f64; 3]) -> [f64; 3] {
+    let d = [p[0] - f(&t_wc[0][3]), p[1] - f(&t_wc[1][3]), p[2] - f(&t_wc[2][3])];
+    [0, 1, 2].map(|col| (0..3).map(|row| f(&t_wc[row][col]) * d[row]).sum())
+}
+
+#[test]
+fn default_build_is_complete_and_consistent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("ds");
+    build(&out, &[]);
+
+    let dataset = read_json(&out.join("dataset.json"));
+    assert_eq!(dataset["counts"]["scenes"], 4);
+    assert!(!dataset["adapter"]["name"].as_str().unwrap().is_empty());
+    assert_eq!(dataset["config"]["camera"]["frames"], 48);
+    let scenes = dataset["scenes"].as_array().unwrap();
+    assert_eq!(scenes.len(), 4);
+
+    // Every file listed exists and has the recorded blake3 hash.
+    for s in scenes {
+        for (rel, hash) in s["files"].as_object().unwrap() {
+            let bytes = std::fs::read(out.join(rel)).unwrap();
+            assert_eq!(blake3::hash(&bytes).to_hex().as_str(), hash.as_str().unwrap(), "{rel}");
+        }
+    }
+    let mut question_types = BTreeMap::<String, usize>::new();
+
+    for dir in scene_dirs(&out) {
+        let scene = read_json(&dir.join("scene.json"));
+        let frames = read_jsonl(&dir.join("frames.jsonl"));
+        let frame_count = scene["camera"]["frame_count"].as_u64().unwrap() as usize;
+        assert_eq!(frame_count, 48);
+        assert_eq!(frames.len(), frame_count, "frames.jsonl lines");
+        assert_eq!(decoded_frame_hashes(&dir.join("video.mp4")).len(), frame_count, "decoded MP4 frames");
+
+        let k = &scene["camera"]["intrinsics"];
+        let (fx, fy, cx, cy) = (f(&k["fx"]), f(&k["fy"]), f(&k["cx"]), f(&k["cy"]));
+        let objects: BTreeMap<u64, &Value> = scene["objects"].as_array().unwrap().iter().map(|o| (o["id"].as_u64().unwrap(), o)).collect();
+
+        // The walkthrough sees every piece of furniture in some frame.
+        let mut seen = std::collections::BTreeSet::new();
+        let mut checked_boxes = 0;
+        for (i, frame) in frames.iter().enumerate() {
+            assert_eq!(frame["k"], i as u64);
+            let (w, h, ids) = read_png_u16(&dir.join(format!("instance/{i}.png")));
+            let (_, _, depth_mm) = read_png_u16(&dir.join(format!("depth/{i}.png")));
+            assert_eq!((w, h), (640, 480));
+            let mut counts = BTreeMap::<u16, u32>::new();
+            for &id in &ids {
+                *counts.entry(id).or_default() += 1;
+            }
+            let t_wc = &frame["T_wc"];
+            for v in frame["visibility"].as_array().unwrap() {
+                let id = v["id"].as_u64().unwrap();
+                let visible = v["visible_px"].as_u64().unwrap() as u32;
+                assert_eq!(counts.get(&(id as u16)).copied().unwrap_or(0), visible, "frame {i} object {id}: visible_px vs instance map");
+                seen.insert(id);
+                let obj = objects[&id];
+                let cs: Vec<[f64; 3]> = corners(&obj["obb"]).into_iter().map(|p| to_camera(t_wc, p)).collect();
+                // Depth at the object's pixels lies within its box's depth range (0.5 mm quantisation + 1 mm).
+                let zmax = cs.iter().map(|c| c[2]).fold(f64::MIN, f64::max);
+                let zmin = cs.iter().map(|c| c[2]).fold(f64::MAX, f64::min).max(0.0);
+                for (p, &pid) in ids.iter().enumerate() {
+                    if pid as u64 == id {
+                        let d = depth_mm[p] as f64 / 1000.0;
+                        assert!(d >= zmin - 0.002 && d <= zmax + 0.002, "frame {i} object {id}: depth {d} outside [{zmin}, {zmax}]");
+                    }
+                }
+                // The projected box corners enclose the 2D box (1 px tolerance) when the box is in front.
+                if obj["structural"] == false && cs.iter().all(|c| c[2] > 0.05) {
+                    let us: Vec<f64> = cs.iter().map(|c| fx * c[0] / c[2] + cx).collect();
+                    let vs: Vec<f64> = cs.iter().map(|c| fy * c[1] / c[2] + cy).collect();
+                    let b: Vec<f64> = v["bbox_2d"].as_array().unwrap().iter().map(f).collect();
+                    let (umin, umax) = (us.iter().cloned().fold(f64::MAX, f64::min), us.iter().cloned().fold(f64::MIN, f64::max));
+                    let (vmin, vmax) = (vs.iter().cloned().fold(f64::MAX, f64::min), vs.iter().cloned().fold(f64::MIN, f64::max));
+                    assert!(
+                        b[0] >= umin - 1.0 && b[2] <= umax + 1.0 && b[1] >= vmin - 1.0 && b[3] <= vmax + 1.0,
+                        "frame {i} object {id}: bbox {b:?} outside projected box u [{umin}, {umax}] v [{vmin}, {vmax}]"
+                    );
+                    checked_boxes += 1;
+                }
+            }
+            // Every id in the map is listed.
+            for id in counts.keys().filter(|&&id| id != 0) {
+                assert!(frame["visibility"].as_array().unwrap().iter().any(|v| v["id"] == *id as u64), "frame {i}: id {id} unlisted");
+            }
+        }
+        assert!(checked_boxes > 50, "only {checked_boxes} boxes were fully in front of the camera");
+        for (id, o) in &objects {
+            if o["structural"] == false {
+                assert!(seen.contains(id), "{}: object {id} ({}) is never seen", dir.display(), o["category"]);
+            }
+        }
+        assert_eq!(scene["unseen_objects"].as_array().unwrap().len(), 0);
+        for c in scene["layout_report"]["constraints"].as_array().unwrap() {
+            assert_eq!(c["holds"], true, "{c}");
+        }
+        // Camera clearance as the scene reports it.
+        assert!(f(&scene["camera"]["min_clearance_m"]) >= 0.2);
+
+        for q in read_jsonl(&dir.join("qa.jsonl")) {
+            *question_types.entry(q["question_type"].as_str().unwrap().to_string()).or_default() += 1;
+            assert!(out.join(q["video"].as_str().unwrap()).exists());
+            assert_eq!(q["metric"], "mra");
+            assert!(q["options"].is_null());
+            let gt = f(&q["ground_truth"]);
+            let answer: f64 = q["answer"].as_str().unwrap().parse().unwrap();
+            assert!((answer - gt).abs() <= 0.5 + 1e-9, "answer {answer} is the rounded ground truth {gt}");
+            for id in q["provenance"]["object_ids"].as_array().unwrap() {
+                assert!(objects.contains_key(&id.as_u64().unwrap()));
+            }
+        }
+    }
+    for t in ["object_counting", "object_abs_distance", "object_size_estimation", "room_size_estimation"] {
+        assert!(question_types.get(t).copied().unwrap_or(0) > 0, "no {t} questions in {question_types:?}");
+    }
+    // The top-level qa.jsonl is the scenes' questions in scene order.
+    let mut concatenated = Vec::new();
+    for dir in scene_dirs(&out) {
+        concatenated.extend(std::fs::read(dir.join("qa.jsonl")).unwrap());
+    }
+    assert_eq!(std::fs::read(out.join("qa.jsonl")).unwrap(), concatenated);
+}
