@@ -11,8 +11,8 @@ pub const DEFAULT_CONFIG_TOML: &str = include_str!("default-config.toml");
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot read config file {path}: {cause}")]
+    Read { path: PathBuf, cause: std::io::Error },
     #[error("{origin} is not a valid diorama config: {message}")]
     Parse { origin: String, message: String },
     #[error("{origin}: `{key}` {problem}")]
@@ -146,7 +146,7 @@ impl Default for OutputConfig {
 impl Config {
     /// Reads and validates a config file.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read { path: path.to_path_buf(), cause })?;
         Config::from_toml_str(&text, &path.display().to_string())
     }
 

@@ -22,8 +22,8 @@ pub const FORMAT_VERSION: &str = "0.1";
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
-    #[error("cannot read the assets manifest {path} (objects.manifest in the config): {source}")]
-    ManifestRead { path: PathBuf, source: std::io::Error },
+    #[error("cannot read the assets manifest {path} (objects.manifest in the config): {cause}")]
+    ManifestRead { path: PathBuf, cause: std::io::Error },
     #[error(transparent)]
     Manifest(#[from] diorama_assets::ManifestError),
     #[error(transparent)]
@@ -79,7 +79,7 @@ pub fn load_manifest(config: &Config, config_dir: Option<&Path>) -> Result<Manif
     {
         path = dir.join(path);
     }
-    let text = std::fs::read_to_string(&path).map_err(|source| BuildError::ManifestRead { path: path.clone(), source })?;
+    let text = std::fs::read_to_string(&path).map_err(|cause| BuildError::ManifestRead { path: path.clone(), cause })?;
     Ok(Manifest::from_toml_str(&text, &path.display().to_string())?)
 }
 

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmitError {
-    #[error("cannot write to the output folder {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    #[error("cannot write to the output folder {path}: {cause}")]
+    Io { path: PathBuf, cause: std::io::Error },
     #[error("cannot encode the video {path}: {message}")]
     Video { path: PathBuf, message: String },
     #[error("cannot encode the image {path}: {message}")]
@@ -22,7 +22,7 @@ pub enum EmitError {
 }
 
 pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> EmitError + '_ {
-    move |source| EmitError::Io { path: path.to_path_buf(), source }
+    move |cause| EmitError::Io { path: path.to_path_buf(), cause }
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
