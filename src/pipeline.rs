@@ -155,6 +155,7 @@ pub fn build(config: &Config, config_dir: Option<&Path>, out: &Path, progress: &
 /// Reused per-frame buffers, so the frame loop allocates nothing per frame.
 struct FrameScratch {
     png: Vec<u8>,
+    be: Vec<u8>,
     depth_mm: Vec<u16>,
 }
 
@@ -175,7 +176,7 @@ fn emit_scene(
     let cameras = plan::frame_cameras(&planned.trajectory, &planned.intrinsics);
     let mut summary = VisibilitySummary::default();
     let mut frames_jsonl = Vec::new();
-    let mut scratch = FrameScratch { png: Vec::new(), depth_mm: Vec::new() };
+    let mut scratch = FrameScratch { png: Vec::new(), be: Vec::new(), depth_mm: Vec::new() };
     let (w, h) = (cam.width, cam.height);
 
     renderer.render_sequence(&cameras, |f: FrameImages<'_>| -> Result<(), BuildError> {
@@ -189,13 +190,13 @@ fn emit_scene(
         records::frame_line(k, cam.fps, &planned.trajectory.poses[k as usize], &vis, &mut frames_jsonl);
         if out.instance {
             let rel = format!("instance/{k}.png");
-            png_u16(w, h, f.instance, &mut scratch.png).map_err(|e| image_error(writer.path(&rel), e))?;
+            png_u16(w, h, f.instance, &mut scratch.be, &mut scratch.png).map_err(|e| image_error(writer.path(&rel), e))?;
             writer.write(&rel, &scratch.png)?;
         }
         if out.depth {
             let rel = format!("depth/{k}.png");
             depth_to_mm(f.depth_m, &mut scratch.depth_mm);
-            png_u16(w, h, &scratch.depth_mm, &mut scratch.png).map_err(|e| image_error(writer.path(&rel), e))?;
+            png_u16(w, h, &scratch.depth_mm, &mut scratch.be, &mut scratch.png).map_err(|e| image_error(writer.path(&rel), e))?;
             writer.write(&rel, &scratch.png)?;
         }
         times.emit += t_emit.elapsed();

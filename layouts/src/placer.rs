@@ -216,9 +216,9 @@ fn inside_margin(room: &Room, obb: &Obb) -> f32 {
         .fold(f32::INFINITY, f32::min)
 }
 
-/// Whether `candidate` keeps its gaps to everything placed so far.
-fn fits(candidate: &SceneObject, others: &[SceneObject], gap: f32) -> bool {
-    others.iter().filter(|o| !o.structural).all(|o| {
+/// Whether `candidate` keeps its gaps to everything placed so far (except `resting_on`, which it touches).
+fn fits(candidate: &SceneObject, others: &[SceneObject], gap: f32, resting_on: Option<u32>) -> bool {
+    others.iter().filter(|o| !o.structural && Some(o.id) != resting_on).all(|o| {
         if candidate.flat || o.flat {
             return true; // rugs lie under furniture
         }
@@ -304,7 +304,7 @@ fn try_place(
         if !obj.flat && parts_distance(&obj.parts, std::slice::from_ref(door_zone)) <= 0.0 {
             continue;
         }
-        if fits(&obj, objects, spec.furniture_gap_m) {
+        if fits(&obj, objects, spec.furniture_gap_m, None) {
             return Some(obj);
         }
     }
@@ -367,8 +367,7 @@ fn try_place_on(
         let pos = base + support.obb.world_from_local * local;
         let mut obj = instantiate(id, key, cat, pos, support.yaw_rad, size);
         obj.parent = Some(support.id);
-        let others: Vec<SceneObject> = objects.iter().filter(|o| o.id != support.id).cloned().collect();
-        if fits(&obj, &others, SMALL_GAP_M) {
+        if fits(&obj, objects, SMALL_GAP_M, Some(support.id)) {
             return Some(obj);
         }
     }

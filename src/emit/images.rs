@@ -2,16 +2,18 @@
 
 use super::EmitError;
 
-/// Encodes a single-channel 16-bit PNG (row-major, row 0 at the top).
-pub fn png_u16(width: u32, height: u32, data: &[u16], out: &mut Vec<u8>) -> Result<(), png::EncodingError> {
+/// Encodes a single-channel 16-bit PNG (row-major, row 0 at the top) into `out`; `be` is scratch space for
+/// the big-endian samples, reused across frames.
+pub fn png_u16(width: u32, height: u32, data: &[u16], be: &mut Vec<u8>, out: &mut Vec<u8>) -> Result<(), png::EncodingError> {
     out.clear();
+    be.clear();
+    be.extend(data.iter().flat_map(|v| v.to_be_bytes()));
     let mut enc = png::Encoder::new(&mut *out, width, height);
     enc.set_color(png::ColorType::Grayscale);
     enc.set_depth(png::BitDepth::Sixteen);
     enc.set_compression(png::Compression::Fast);
     let mut writer = enc.write_header()?;
-    let be: Vec<u8> = data.iter().flat_map(|v| v.to_be_bytes()).collect();
-    writer.write_image_data(&be)?;
+    writer.write_image_data(be)?;
     writer.finish()
 }
 
@@ -33,7 +35,7 @@ mod tests {
     fn png_round_trips_16_bit_values() {
         let data = [0u16, 1, 1000, 65535, 258, 7];
         let mut bytes = Vec::new();
-        png_u16(3, 2, &data, &mut bytes).unwrap();
+        png_u16(3, 2, &data, &mut Vec::new(), &mut bytes).unwrap();
         let dec = png::Decoder::new(std::io::Cursor::new(bytes));
         let mut reader = dec.read_info().unwrap();
         let mut buf = vec![0; reader.output_buffer_size().unwrap()];
