@@ -23,13 +23,23 @@ fn main() {
     }
     let best = all.iter().min_by_key(|t| t.total).expect("at least one run");
     let total = best.total.as_secs_f64();
-    println!("\ndefault config: {} scenes x {} frames at {}x{} on {adapter}", config.scenes, config.camera.frames, config.camera.width, config.camera.height);
+    println!(
+        "\ndefault config: {} scenes x {} frames at {}x{} on {adapter}",
+        config.scenes, config.camera.frames, config.camera.width, config.camera.height
+    );
     println!("best of {runs}: {total:.2} s, {:.1} frames/s end to end", frames as f64 / total);
     let share = |d: Duration| 100.0 * d.as_secs_f64() / total;
     let StageTimes { layout, render, readback, encode, emit, .. } = *best;
     let other = best.total.saturating_sub(layout + render + readback + encode + emit);
     println!("{:<10} {:>8} {:>7}", "stage", "seconds", "share");
-    for (name, d) in [("layout", layout), ("render", render), ("readback", readback), ("encode", encode), ("emit", emit), ("other", other)] {
+    for (name, d) in [
+        ("layout", layout),
+        ("render", render),
+        ("readback", readback),
+        ("encode", encode),
+        ("emit", emit),
+        ("other", other),
+    ] {
         println!("{name:<10} {:>8.3} {:>6.1}%", d.as_secs_f64(), share(d));
     }
 }

@@ -100,7 +100,13 @@ impl Default for Config {
 
 impl Default for RoomConfig {
     fn default() -> Self {
-        RoomConfig { width_m: [3.8, 6.0], depth_m: [3.8, 6.0], height_m: [2.6, 3.0], door_width_m: 0.9, door_height_m: 2.1 }
+        RoomConfig {
+            width_m: [3.8, 6.0],
+            depth_m: [3.8, 6.0],
+            height_m: [2.6, 3.0],
+            door_width_m: 0.9,
+            door_height_m: 2.1,
+        }
     }
 }
 
@@ -146,43 +152,70 @@ impl Default for OutputConfig {
 impl Config {
     /// Reads and validates a config file.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read { path: path.to_path_buf(), cause })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|cause| ConfigError::Read { path: path.to_path_buf(), cause })?;
         Config::from_toml_str(&text, &path.display().to_string())
     }
 
     /// Parses and validates config text; `origin` names it in errors.
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse { origin: origin.to_string(), message: e.to_string() })?;
+        let config: Config = toml::from_str(text)
+            .map_err(|e| ConfigError::Parse { origin: origin.to_string(), message: e.to_string() })?;
         config.validate(origin)?;
         Ok(config)
     }
 
     /// Checks values TOML's types cannot: ranges, sizes, limits.
     pub fn validate(&self, origin: &str) -> Result<(), ConfigError> {
-        let bad = |key: &'static str, problem: String| Err(ConfigError::Invalid { origin: origin.to_string(), key, problem });
+        let bad =
+            |key: &'static str, problem: String| Err(ConfigError::Invalid { origin: origin.to_string(), key, problem });
         let range_f = |r: [f32; 2]| r[0].is_finite() && r[1].is_finite() && r[0] > 0.0 && r[0] <= r[1];
         if self.scenes == 0 {
             return bad("scenes", "must be at least 1".into());
         }
-        for (key, r) in [("room.width_m", self.room.width_m), ("room.depth_m", self.room.depth_m), ("room.height_m", self.room.height_m)] {
+        for (key, r) in [
+            ("room.width_m", self.room.width_m),
+            ("room.depth_m", self.room.depth_m),
+            ("room.height_m", self.room.height_m),
+        ] {
             if !range_f(r) {
                 return bad(key, format!("must be [min, max] with 0 < min <= max, got {r:?}"));
             }
         }
         if self.room.width_m[0] < 2.5 || self.room.depth_m[0] < 2.5 {
-            return bad("room.width_m", "rooms narrower than 2.5 m leave no space to walk and furnish; raise the minimum".into());
+            return bad(
+                "room.width_m",
+                "rooms narrower than 2.5 m leave no space to walk and furnish; raise the minimum".into(),
+            );
         }
         if self.room.height_m[0] < self.camera.eye_height_m + self.camera.clearance_m + 0.1 {
-            return bad("room.height_m", format!("the ceiling must clear the camera (eye_height_m {} + clearance_m)", self.camera.eye_height_m));
+            return bad(
+                "room.height_m",
+                format!("the ceiling must clear the camera (eye_height_m {} + clearance_m)", self.camera.eye_height_m),
+            );
         }
-        if !(self.room.door_width_m > 0.5 && self.room.door_height_m > 1.5 && self.room.door_height_m < self.room.height_m[0]) {
-            return bad("room.door_width_m", "door must be wider than 0.5 m and between 1.5 m and the ceiling in height".into());
+        if !(self.room.door_width_m > 0.5
+            && self.room.door_height_m > 1.5
+            && self.room.door_height_m < self.room.height_m[0])
+        {
+            return bad(
+                "room.door_width_m",
+                "door must be wider than 0.5 m and between 1.5 m and the ceiling in height".into(),
+            );
         }
         if self.objects.count[0] > self.objects.count[1] || self.objects.count[1] > 40 {
-            return bad("objects.count", format!("must be [min, max] with min <= max <= 40, got {:?}", self.objects.count));
+            return bad(
+                "objects.count",
+                format!("must be [min, max] with min <= max <= 40, got {:?}", self.objects.count),
+            );
         }
-        if self.objects.small_per_support[0] > self.objects.small_per_support[1] || self.objects.small_per_support[1] > 6 {
-            return bad("objects.small_per_support", format!("must be [min, max] with min <= max <= 6, got {:?}", self.objects.small_per_support));
+        if self.objects.small_per_support[0] > self.objects.small_per_support[1]
+            || self.objects.small_per_support[1] > 6
+        {
+            return bad(
+                "objects.small_per_support",
+                format!("must be [min, max] with min <= max <= 6, got {:?}", self.objects.small_per_support),
+            );
         }
         if self.objects.categories.is_empty() {
             return bad("objects.categories", "must list at least one category".into());
@@ -191,8 +224,20 @@ impl Config {
             return bad("objects.min_gap_m", format!("must be in [0, 1), got {}", self.objects.min_gap_m));
         }
         let c = &self.camera;
-        if c.width < 16 || c.height < 16 || c.width % 2 != 0 || c.height % 2 != 0 || c.width > 8192 || c.height > 8192 {
-            return bad("camera.width", format!("width and height must be even numbers from 16 to 8192 (the video is 4:2:0), got {}x{}", c.width, c.height));
+        if c.width < 16
+            || c.height < 16
+            || !c.width.is_multiple_of(2)
+            || !c.height.is_multiple_of(2)
+            || c.width > 8192
+            || c.height > 8192
+        {
+            return bad(
+                "camera.width",
+                format!(
+                    "width and height must be even numbers from 16 to 8192 (the video is 4:2:0), got {}x{}",
+                    c.width, c.height
+                ),
+            );
         }
         if c.fps == 0 || c.fps > 240 {
             return bad("camera.fps", format!("must be 1 to 240, got {}", c.fps));
@@ -204,14 +249,21 @@ impl Config {
             return bad("camera.hfov_deg", format!("must be between 10 and 160 degrees, got {}", c.hfov_deg));
         }
         if !(c.eye_height_m > 0.3 && c.clearance_m > 0.0 && c.clearance_m < 1.0 && c.tilt_down_deg.abs() < 80.0) {
-            return bad("camera.eye_height_m", "eye height must exceed 0.3 m, clearance be in (0, 1) m and tilt within 80 degrees".into());
+            return bad(
+                "camera.eye_height_m",
+                "eye height must exceed 0.3 m, clearance be in (0, 1) m and tilt within 80 degrees".into(),
+            );
         }
         if self.output.video_crf > 51 {
             return bad("output.video_crf", format!("must be 0 to 51, got {}", self.output.video_crf));
         }
-        const PRESETS: [&str; 10] = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"];
+        const PRESETS: [&str; 10] =
+            ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"];
         if !PRESETS.contains(&self.output.video_preset.as_str()) {
-            return bad("output.video_preset", format!("must be an x264 preset ({}), got `{}`", PRESETS.join(", "), self.output.video_preset));
+            return bad(
+                "output.video_preset",
+                format!("must be an x264 preset ({}), got `{}`", PRESETS.join(", "), self.output.video_preset),
+            );
         }
         Ok(())
     }
@@ -233,7 +285,10 @@ mod tests {
             match value.as_table() {
                 Some(t) => {
                     for key in t.keys() {
-                        assert!(printed[table].as_table().unwrap().contains_key(key), "{table}.{key} missing from the printed default");
+                        assert!(
+                            printed[table].as_table().unwrap().contains_key(key),
+                            "{table}.{key} missing from the printed default"
+                        );
                     }
                 }
                 None => assert!(printed.contains_key(table), "{table} missing from the printed default"),

@@ -7,4 +7,4 @@ pub mod pipeline;
 pub mod plan;
 
 pub use config::{Config, ConfigError, DEFAULT_CONFIG_TOML};
-pub use pipeline::{build, BuildError, BuildSummary, Progress, StageTimes};
+pub use pipeline::{BuildError, BuildSummary, Progress, StageTimes, build};

@@ -9,7 +9,11 @@ use diorama::{Config, Progress};
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Parser)]
-#[command(name = "diorama", version, about = "Builds synthetic spatial-reasoning video datasets: furnished rooms, headless rendering, exact ground truth")]
+#[command(
+    name = "diorama",
+    version,
+    about = "Builds synthetic spatial-reasoning video datasets: furnished rooms, headless rendering, exact ground truth"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -55,7 +59,8 @@ impl Progress for Bar {
         self.0.inc(1);
     }
     fn scene_done(&mut self, scene_id: &str, attempts: u32, objects: usize, questions: usize) {
-        self.0.println(format!("scene {scene_id}: {objects} objects (layout attempt {attempts}), {questions} questions"));
+        self.0
+            .println(format!("scene {scene_id}: {objects} objects (layout attempt {attempts}), {questions} questions"));
     }
 }
 

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use diorama_assets::Manifest;
 use diorama_render::{FrameImages, RenderError, Renderer};
 use diorama_sim::qa::{self, QaSpec};
-use diorama_sim::visibility::{FrameVisibility, VisibilitySummary};
 use diorama_sim::seed;
+use diorama_sim::visibility::{FrameVisibility, VisibilitySummary};
 
 use crate::config::Config;
 use crate::emit::images::{depth_to_mm, image_error, png_u16};
@@ -79,7 +79,8 @@ pub fn load_manifest(config: &Config, config_dir: Option<&Path>) -> Result<Manif
     {
         path = dir.join(path);
     }
-    let text = std::fs::read_to_string(&path).map_err(|cause| BuildError::ManifestRead { path: path.clone(), cause })?;
+    let text =
+        std::fs::read_to_string(&path).map_err(|cause| BuildError::ManifestRead { path: path.clone(), cause })?;
     Ok(Manifest::from_toml_str(&text, &path.display().to_string())?)
 }
 
@@ -88,7 +89,12 @@ pub fn scene_id(index: u32) -> String {
 }
 
 /// Builds the dataset of `config` into `out`. `config_dir` resolves a relative manifest path.
-pub fn build(config: &Config, config_dir: Option<&Path>, out: &Path, progress: &mut dyn Progress) -> Result<BuildSummary, BuildError> {
+pub fn build(
+    config: &Config,
+    config_dir: Option<&Path>,
+    out: &Path,
+    progress: &mut dyn Progress,
+) -> Result<BuildSummary, BuildError> {
     let started = Instant::now();
     let manifest = load_manifest(config, config_dir)?;
     // Unknown categories are config errors: catch them before touching the output folder.
@@ -125,13 +131,26 @@ pub fn build(config: &Config, config_dir: Option<&Path>, out: &Path, progress: &
     let questions: u64 = question_counts.values().sum();
     let record = DatasetRecord {
         format_version: FORMAT_VERSION,
-        tool: ToolRecord { name: "diorama", version: env!("CARGO_PKG_VERSION"), git_commit: option_env!("DIORAMA_GIT_COMMIT") },
+        tool: ToolRecord {
+            name: "diorama",
+            version: env!("CARGO_PKG_VERSION"),
+            git_commit: option_env!("DIORAMA_GIT_COMMIT"),
+        },
         config,
         seed: config.seed,
         scenes: &entries,
         files: BTreeMap::from([("qa.jsonl".to_string(), qa_hash)]),
-        counts: Counts { scenes: config.scenes, frames: config.scenes as u64 * config.camera.frames as u64, questions: question_counts },
-        adapter: AdapterRecord { name: adapter.name.clone(), backend: adapter.backend, device_type: adapter.device_type, driver: adapter.driver },
+        counts: Counts {
+            scenes: config.scenes,
+            frames: config.scenes as u64 * config.camera.frames as u64,
+            questions: question_counts,
+        },
+        adapter: AdapterRecord {
+            name: adapter.name.clone(),
+            backend: adapter.backend,
+            device_type: adapter.device_type,
+            driver: adapter.driver,
+        },
     };
     let mut json = serde_json::to_vec_pretty(&record).expect("dataset record serialises");
     json.push(b'\n');
@@ -171,7 +190,14 @@ fn emit_scene(
     let cam = &config.camera;
     let out = &config.output;
     let mut writer: SceneWriter = dir.scene(id, out.depth, out.instance)?;
-    let mut video = VideoWriter::create(&writer.path("video.mp4"), cam.width, cam.height, cam.fps, out.video_crf, &out.video_preset)?;
+    let mut video = VideoWriter::create(
+        &writer.path("video.mp4"),
+        cam.width,
+        cam.height,
+        cam.fps,
+        out.video_crf,
+        &out.video_preset,
+    )?;
     renderer.load_scene(&planned.mesh, &planned.lights, 0.35, 1.0);
     let cameras = plan::frame_cameras(&planned.trajectory, &planned.intrinsics);
     let mut summary = VisibilitySummary::default();
@@ -190,13 +216,15 @@ fn emit_scene(
         records::frame_line(k, cam.fps, &planned.trajectory.poses[k as usize], &vis, &mut frames_jsonl);
         if out.instance {
             let rel = format!("instance/{k}.png");
-            png_u16(w, h, f.instance, &mut scratch.be, &mut scratch.png).map_err(|e| image_error(writer.path(&rel), e))?;
+            png_u16(w, h, f.instance, &mut scratch.be, &mut scratch.png)
+                .map_err(|e| image_error(writer.path(&rel), e))?;
             writer.write(&rel, &scratch.png)?;
         }
         if out.depth {
             let rel = format!("depth/{k}.png");
             depth_to_mm(f.depth_m, &mut scratch.depth_mm);
-            png_u16(w, h, &scratch.depth_mm, &mut scratch.be, &mut scratch.png).map_err(|e| image_error(writer.path(&rel), e))?;
+            png_u16(w, h, &scratch.depth_mm, &mut scratch.be, &mut scratch.png)
+                .map_err(|e| image_error(writer.path(&rel), e))?;
             writer.write(&rel, &scratch.png)?;
         }
         times.emit += t_emit.elapsed();

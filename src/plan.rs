@@ -4,12 +4,12 @@
 use diorama_assets::{Manifest, PartKind};
 use diorama_layouts::{Layout, LayoutGenerator, LayoutSpec, SimplePlacer};
 use diorama_render::{FrameCamera, Light, SceneMesh};
-use diorama_sim::trajectory::{walkthrough, Trajectory, WalkthroughSpec};
-use diorama_sim::{seed, Intrinsics};
+use diorama_sim::trajectory::{Trajectory, WalkthroughSpec, walkthrough};
+use diorama_sim::{Intrinsics, seed};
 use rand::RngExt;
 
 use crate::config::Config;
-use crate::emit::records::{r, LightRecord};
+use crate::emit::records::{LightRecord, r};
 
 /// Layout attempts per scene before giving up.
 pub const MAX_LAYOUT_ATTEMPTS: u32 = 30;
@@ -71,25 +71,27 @@ pub fn plan_scene(config: &Config, manifest: &Manifest, index: u32) -> Result<Pl
     };
     let mut last = String::new();
     for attempt in 0..MAX_LAYOUT_ATTEMPTS {
-        let mut layout = match SimplePlacer.generate(&spec, manifest, &mut seed::stream(scene_seed, &format!("layout/{attempt}"))) {
-            Ok(l) => l,
-            Err(e @ diorama_layouts::LayoutError::UnknownCategory(_)) => return Err(e.into()),
-            Err(e) => {
-                last = e.to_string();
-                continue;
-            }
-        };
-        let trajectory = match walkthrough(&layout, &walk, &mut seed::stream(scene_seed, &format!("trajectory/{attempt}"))) {
-            Ok(t) if t.unseen_objects.is_empty() => t,
-            Ok(t) => {
-                last = format!("the walkthrough could not see objects {:?}", t.unseen_objects);
-                continue;
-            }
-            Err(e) => {
-                last = e.to_string();
-                continue;
-            }
-        };
+        let mut layout =
+            match SimplePlacer.generate(&spec, manifest, &mut seed::stream(scene_seed, &format!("layout/{attempt}"))) {
+                Ok(l) => l,
+                Err(e @ diorama_layouts::LayoutError::UnknownCategory(_)) => return Err(e.into()),
+                Err(e) => {
+                    last = e.to_string();
+                    continue;
+                }
+            };
+        let trajectory =
+            match walkthrough(&layout, &walk, &mut seed::stream(scene_seed, &format!("trajectory/{attempt}"))) {
+                Ok(t) if t.unseen_objects.is_empty() => t,
+                Ok(t) => {
+                    last = format!("the walkthrough could not see objects {:?}", t.unseen_objects);
+                    continue;
+                }
+                Err(e) => {
+                    last = e.to_string();
+                    continue;
+                }
+            };
         vary_albedo(&mut layout, scene_seed);
         let (mesh, lights) = scene_mesh(&layout);
         return Ok(PlannedScene { scene_seed, layout, attempts: attempt + 1, trajectory, intrinsics: k, mesh, lights });

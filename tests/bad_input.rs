@@ -83,7 +83,11 @@ fn failed_rebuild_does_not_leave_the_old_dataset_looking_complete() {
     build(&out, &[ok.to_str().unwrap()]);
     assert!(out.join("dataset.json").exists());
     // Too much furniture for a tiny room: fails while planning, after the output folder was prepared.
-    let impossible = write(tmp.path(), "bad.toml", "scenes = 1\n[room]\nwidth_m = [2.6, 2.6]\ndepth_m = [2.6, 2.6]\n[objects]\ncount = [30, 40]\n");
+    let impossible = write(
+        tmp.path(),
+        "bad.toml",
+        "scenes = 1\n[room]\nwidth_m = [2.6, 2.6]\ndepth_m = [2.6, 2.6]\n[objects]\ncount = [30, 40]\n",
+    );
     let err = failing_build(&out, Some(&impossible));
     assert!(err.contains("objects.count") || err.contains("layout"), "{err}");
 }

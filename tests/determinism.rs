@@ -18,7 +18,10 @@ fn snapshot(out: &Path) -> Vec<(String, Vec<u8>)> {
         for name in ["scene.json", "frames.jsonl", "qa.jsonl"] {
             v.push((format!("{}/{name}", dir.display()), std::fs::read(dir.join(name)).unwrap()));
         }
-        v.push((format!("{}/video (decoded)", dir.display()), decoded_frame_hashes(&dir.join("video.mp4")).join("\n").into_bytes()));
+        v.push((
+            format!("{}/video (decoded)", dir.display()),
+            decoded_frame_hashes(&dir.join("video.mp4")).join("\n").into_bytes(),
+        ));
     }
     v
 }

@@ -72,7 +72,8 @@ fn default_build_is_complete_and_consistent() {
 
         let k = &scene["camera"]["intrinsics"];
         let (fx, fy, cx, cy) = (f(&k["fx"]), f(&k["fy"]), f(&k["cx"]), f(&k["cy"]));
-        let objects: BTreeMap<u64, &Value> = scene["objects"].as_array().unwrap().iter().map(|o| (o["id"].as_u64().unwrap(), o)).collect();
+        let objects: BTreeMap<u64, &Value> =
+            scene["objects"].as_array().unwrap().iter().map(|o| (o["id"].as_u64().unwrap(), o)).collect();
 
         // The walkthrough sees every piece of furniture in some frame.
         let mut seen = std::collections::BTreeSet::new();
@@ -90,7 +91,11 @@ fn default_build_is_complete_and_consistent() {
             for v in frame["visibility"].as_array().unwrap() {
                 let id = v["id"].as_u64().unwrap();
                 let visible = v["visible_px"].as_u64().unwrap() as u32;
-                assert_eq!(counts.get(&(id as u16)).copied().unwrap_or(0), visible, "frame {i} object {id}: visible_px vs instance map");
+                assert_eq!(
+                    counts.get(&(id as u16)).copied().unwrap_or(0),
+                    visible,
+                    "frame {i} object {id}: visible_px vs instance map"
+                );
                 seen.insert(id);
                 let obj = objects[&id];
                 let cs: Vec<[f64; 3]> = corners(&obj["obb"]).into_iter().map(|p| to_camera(t_wc, p)).collect();
@@ -100,7 +105,10 @@ fn default_build_is_complete_and_consistent() {
                 for (p, &pid) in ids.iter().enumerate() {
                     if pid as u64 == id {
                         let d = depth_mm[p] as f64 / 1000.0;
-                        assert!(d >= zmin - 0.002 && d <= zmax + 0.002, "frame {i} object {id}: depth {d} outside [{zmin}, {zmax}]");
+                        assert!(
+                            d >= zmin - 0.002 && d <= zmax + 0.002,
+                            "frame {i} object {id}: depth {d} outside [{zmin}, {zmax}]"
+                        );
                     }
                 }
                 // The projected box corners enclose the 2D box (1 px tolerance) when the box is in front.
@@ -108,8 +116,10 @@ fn default_build_is_complete_and_consistent() {
                     let us: Vec<f64> = cs.iter().map(|c| fx * c[0] / c[2] + cx).collect();
                     let vs: Vec<f64> = cs.iter().map(|c| fy * c[1] / c[2] + cy).collect();
                     let b: Vec<f64> = v["bbox_2d"].as_array().unwrap().iter().map(f).collect();
-                    let (umin, umax) = (us.iter().cloned().fold(f64::MAX, f64::min), us.iter().cloned().fold(f64::MIN, f64::max));
-                    let (vmin, vmax) = (vs.iter().cloned().fold(f64::MAX, f64::min), vs.iter().cloned().fold(f64::MIN, f64::max));
+                    let (umin, umax) =
+                        (us.iter().cloned().fold(f64::MAX, f64::min), us.iter().cloned().fold(f64::MIN, f64::max));
+                    let (vmin, vmax) =
+                        (vs.iter().cloned().fold(f64::MAX, f64::min), vs.iter().cloned().fold(f64::MIN, f64::max));
                     assert!(
                         b[0] >= umin - 1.0 && b[2] <= umax + 1.0 && b[1] >= vmin - 1.0 && b[3] <= vmax + 1.0,
                         "frame {i} object {id}: bbox {b:?} outside projected box u [{umin}, {umax}] v [{vmin}, {vmax}]"
@@ -119,7 +129,10 @@ fn default_build_is_complete_and_consistent() {
             }
             // Every id in the map is listed.
             for id in counts.keys().filter(|&&id| id != 0) {
-                assert!(frame["visibility"].as_array().unwrap().iter().any(|v| v["id"] == *id as u64), "frame {i}: id {id} unlisted");
+                assert!(
+                    frame["visibility"].as_array().unwrap().iter().any(|v| v["id"] == *id as u64),
+                    "frame {i}: id {id} unlisted"
+                );
             }
         }
         assert!(checked_boxes > 50, "only {checked_boxes} boxes were fully in front of the camera");

@@ -103,10 +103,8 @@ impl Manifest {
 
     /// Parses and validates a manifest; `source_name` names it in errors.
     pub fn from_toml_str(text: &str, source_name: &str) -> Result<Manifest, ManifestError> {
-        let manifest: Manifest = toml::from_str(text).map_err(|e| ManifestError::Parse {
-            source_name: source_name.to_string(),
-            message: e.to_string(),
-        })?;
+        let manifest: Manifest = toml::from_str(text)
+            .map_err(|e| ManifestError::Parse { source_name: source_name.to_string(), message: e.to_string() })?;
         manifest.validate(source_name)?;
         Ok(manifest)
     }
@@ -143,7 +141,10 @@ impl Manifest {
                     match self.categories.get(s) {
                         None => return Err(invalid(key, format!("lists unknown support category `{s}`"))),
                         Some(c) if !c.support => {
-                            return Err(invalid(key, format!("lists `{s}` as support, but `{s}` has no `support = true`")));
+                            return Err(invalid(
+                                key,
+                                format!("lists `{s}` as support, but `{s}` has no `support = true`"),
+                            ));
                         }
                         Some(_) => {}
                     }
@@ -169,7 +170,8 @@ mod tests {
     fn builtin_manifest_has_at_least_twelve_valid_categories() {
         let m = Manifest::builtin();
         assert!(m.categories.len() >= 12, "only {} categories", m.categories.len());
-        for key in ["bed", "table", "chair", "sofa", "bookshelf", "cabinet", "desk", "floor_lamp", "plant", "tv", "rug"] {
+        for key in ["bed", "table", "chair", "sofa", "bookshelf", "cabinet", "desk", "floor_lamp", "plant", "tv", "rug"]
+        {
             assert!(m.get(key).is_some(), "missing category {key}");
         }
     }

@@ -34,7 +34,9 @@ pub struct AppliedDegradation {
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ChainError {
-    #[error("`{later}` ({later_stage:?}) cannot follow `{earlier}` ({earlier_stage:?}): image formation runs medium -> optics -> shutter -> sensor -> image processing -> codec")]
+    #[error(
+        "`{later}` ({later_stage:?}) cannot follow `{earlier}` ({earlier_stage:?}): image formation runs medium -> optics -> shutter -> sensor -> image processing -> codec"
+    )]
     OutOfOrder { earlier: String, earlier_stage: Stage, later: String, later_stage: Stage },
     #[error("severity {severity} of `{kind}` is outside 0..=5")]
     Severity { kind: String, severity: u8 },
@@ -70,7 +72,12 @@ mod tests {
 
     #[test]
     fn physical_order_is_accepted() {
-        let chain = [d("fog", Stage::Medium, 2), d("motion_blur", Stage::Shutter, 3), d("sensor_noise", Stage::Sensor, 1), d("h264", Stage::Codec, 2)];
+        let chain = [
+            d("fog", Stage::Medium, 2),
+            d("motion_blur", Stage::Shutter, 3),
+            d("sensor_noise", Stage::Sensor, 1),
+            d("h264", Stage::Codec, 2),
+        ];
         assert_eq!(check_chain(&chain), Ok(()));
         assert_eq!(check_chain(&[]), Ok(()));
     }

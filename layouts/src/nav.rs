@@ -7,7 +7,7 @@ use std::collections::BinaryHeap;
 use parry3d::math::Pose;
 use parry3d::shape::Segment;
 
-use crate::geom::{parry_shape, Vec2, Vec3};
+use crate::geom::{Vec2, Vec3, parry_shape};
 use crate::scene::Layout;
 
 /// Free cells of the room floor for an agent of radius `radius_m` standing up to `agent_height_m`.
@@ -50,10 +50,16 @@ impl NavGrid {
                 let pose = Pose::from_translation(Vec3::new(c.x, c.y, 0.0));
                 free[j * nx + i] = solids.iter().all(|(shape, p, aabb)| {
                     // Cheap 2D rejection before the exact query.
-                    if c.x < aabb.mins.x - radius_m || c.x > aabb.maxs.x + radius_m || c.y < aabb.mins.y - radius_m || c.y > aabb.maxs.y + radius_m {
+                    if c.x < aabb.mins.x - radius_m
+                        || c.x > aabb.maxs.x + radius_m
+                        || c.y < aabb.mins.y - radius_m
+                        || c.y > aabb.maxs.y + radius_m
+                    {
                         return true;
                     }
-                    parry3d::query::distance(&pose, &segment, p, shape.as_ref()).map(|d| d.distance >= radius_m).unwrap_or(false)
+                    parry3d::query::distance(&pose, &segment, p, shape.as_ref())
+                        .map(|d| d.distance >= radius_m)
+                        .unwrap_or(false)
                 });
             }
         }
@@ -92,7 +98,8 @@ impl NavGrid {
     }
 
     fn neighbours(&self, c: Cell) -> impl Iterator<Item = (Cell, u32)> + '_ {
-        const STEPS: [(i32, i32, u32); 8] = [(1, 0, 10), (-1, 0, 10), (0, 1, 10), (0, -1, 10), (1, 1, 14), (1, -1, 14), (-1, 1, 14), (-1, -1, 14)];
+        const STEPS: [(i32, i32, u32); 8] =
+            [(1, 0, 10), (-1, 0, 10), (0, 1, 10), (0, -1, 10), (1, 1, 14), (1, -1, 14), (-1, 1, 14), (-1, -1, 14)];
         STEPS.iter().filter_map(move |&(dx, dy, cost)| {
             let n = (c.0 as i32 + dx, c.1 as i32 + dy);
             if n.0 < 0 || n.1 < 0 {
@@ -183,7 +190,7 @@ impl NavGrid {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::placer::{tests_support::open_room, LayoutGenerator};
+    use crate::placer::{LayoutGenerator, tests_support::open_room};
 
     #[test]
     fn empty_room_is_free_except_a_border_of_the_agent_radius() {

@@ -5,10 +5,10 @@ use diorama_assets::{Category, Manifest, PartKind, PlacementRule};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-use crate::geom::{parts_distance, world_from_yaw, Mat3, Vec2, Vec3};
+use crate::LayoutError;
+use crate::geom::{Mat3, Vec2, Vec3, parts_distance, world_from_yaw};
 use crate::nav::NavGrid;
 use crate::scene::{Constraint, Door, Layout, LayoutReport, Obb, Primitive, Room, SceneObject};
-use crate::LayoutError;
 
 /// What a layout must contain. Ranges are inclusive `[min, max]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +30,26 @@ pub struct LayoutSpec {
     pub max_support_top_m: f32,
     /// Radius of the walking agent for the walkable-access check, metres.
     pub agent_radius_m: f32,
+}
+
+impl LayoutSpec {
+    /// A furnished room of 3.8 to 6 m a side with every category of `manifest`: a starting point for tests
+    /// and examples.
+    pub fn typical(manifest: &Manifest) -> LayoutSpec {
+        LayoutSpec {
+            width_m: [3.8, 6.0],
+            depth_m: [3.8, 6.0],
+            height_m: [2.5, 3.0],
+            door_width_m: 0.9,
+            door_height_m: 2.1,
+            object_count: [6, 15],
+            small_per_support: [0, 2],
+            categories: manifest.categories.keys().cloned().collect(),
+            furniture_gap_m: 0.03,
+            max_support_top_m: 1.3,
+            agent_radius_m: 0.25,
+        }
+    }
 }
 
 /// Anything that turns a spec and a random stream into a valid layout.
@@ -77,7 +97,12 @@ impl LayoutGenerator for SimplePlacer {
             room,
             door,
             objects,
-            report: LayoutReport { constraints: vec![], requested_objects: requested, placed_objects: placed, small_objects: small },
+            report: LayoutReport {
+                constraints: vec![],
+                requested_objects: requested,
+                placed_objects: placed,
+                small_objects: small,
+            },
         };
         layout.report.constraints = check_constraints(&layout, spec);
         if let Some(c) = layout.report.constraints.iter().find(|c| !c.holds) {
@@ -96,7 +121,10 @@ fn place_door(room: &Room, spec: &LayoutSpec, rng: &mut ChaCha8Rng) -> Result<Do
     let (origin, along, _, length) = room.wall_frame(wall);
     let margin = 0.3 + spec.door_width_m / 2.0;
     if length < 2.0 * margin {
-        return Err(LayoutError::Infeasible(format!("a {length:.2} m wall is too short for a {:.2} m door", spec.door_width_m)));
+        return Err(LayoutError::Infeasible(format!(
+            "a {length:.2} m wall is too short for a {:.2} m door",
+            spec.door_width_m
+        )));
     }
     let s = rng.random_range(margin..=length - margin);
     let c = origin + along * s;
@@ -147,7 +175,11 @@ fn structure(room: &Room, door: &Door) -> Vec<SceneObject> {
             let (s0, s1) = (s_door - door.width_m / 2.0, s_door + door.width_m / 2.0);
             let piece = |a: f32, b: f32, z0: f32, z1: f32| {
                 let c = origin + along * ((a + b) / 2.0) - inward * (t / 2.0);
-                box_part(Vec3::new(c.x, c.y, (z0 + z1) / 2.0), along3 * (b - a) + across3 * t + Vec3::Z * (z1 - z0), wall_color)
+                box_part(
+                    Vec3::new(c.x, c.y, (z0 + z1) / 2.0),
+                    along3 * (b - a) + across3 * t + Vec3::Z * (z1 - z0),
+                    wall_color,
+                )
             };
             vec![piece(-t, s0, 0.0, h), piece(s1, length + t, 0.0, h), piece(s0, s1, door.height_m, h)]
         } else {
@@ -173,7 +205,13 @@ pub fn instantiate(id: u32, key: &str, cat: &Category, pos: Vec3, yaw_rad: f32, 
                     Vec3::new(dia, dia, p.size[2] * size.z)
                 }
             };
-            Primitive { kind: p.kind, center: pos + rot * local, size: part_size, world_from_local: rot, color: cat.part_color(p) }
+            Primitive {
+                kind: p.kind,
+                center: pos + rot * local,
+                size: part_size,
+                world_from_local: rot,
+                color: cat.part_color(p),
+            }
         })
         .collect();
     SceneObject {
@@ -311,10 +349,14 @@ fn try_place(
     None
 }
 
-fn place_small_objects(spec: &LayoutSpec, manifest: &Manifest, objects: &mut Vec<SceneObject>, rng: &mut ChaCha8Rng) -> u32 {
-    let supports: Vec<usize> = (0..objects.len())
-        .filter(|&i| objects[i].support_top_z.is_some_and(|z| z <= spec.max_support_top_m))
-        .collect();
+fn place_small_objects(
+    spec: &LayoutSpec,
+    manifest: &Manifest,
+    objects: &mut Vec<SceneObject>,
+    rng: &mut ChaCha8Rng,
+) -> u32 {
+    let supports: Vec<usize> =
+        (0..objects.len()).filter(|&i| objects[i].support_top_z.is_some_and(|z| z <= spec.max_support_top_m)).collect();
     let mut placed = 0;
     let mut counts = std::collections::BTreeMap::<String, u32>::new();
     for si in supports {
@@ -399,7 +441,13 @@ pub fn check_constraints(layout: &Layout, spec: &LayoutSpec) -> Vec<Constraint> 
         .iter()
         .map(|o| (inside_margin(&layout.room, &o.obb), o.id))
         .fold((f32::INFINITY, 0), |a, b| if b.0 < a.0 { b } else { a });
-    out.push(Constraint { name: "inside_room", holds: inside >= -1e-4, slack: inside, unit: "m", detail: format!("tightest object #{who}") });
+    out.push(Constraint {
+        name: "inside_room",
+        holds: inside >= -1e-4,
+        slack: inside,
+        unit: "m",
+        detail: format!("tightest object #{who}"),
+    });
 
     let mut worst_contact = 0.0f32;
     let mut worst_stability = f32::INFINITY;
@@ -473,19 +521,7 @@ mod tests {
     use rand::SeedableRng;
 
     pub fn spec() -> LayoutSpec {
-        LayoutSpec {
-            width_m: [3.8, 6.0],
-            depth_m: [3.8, 6.0],
-            height_m: [2.5, 3.0],
-            door_width_m: 0.9,
-            door_height_m: 2.1,
-            object_count: [6, 15],
-            small_per_support: [0, 2],
-            categories: Manifest::builtin().categories.keys().cloned().collect(),
-            furniture_gap_m: 0.03,
-            max_support_top_m: 1.3,
-            agent_radius_m: 0.25,
-        }
+        LayoutSpec::typical(&Manifest::builtin())
     }
 
     #[test]
@@ -531,7 +567,9 @@ mod tests {
         let manifest = Manifest::builtin();
         let mut found = 0;
         for seed in 0..20u64 {
-            let Ok(layout) = SimplePlacer.generate(&spec(), &manifest, &mut ChaCha8Rng::seed_from_u64(seed)) else { continue };
+            let Ok(layout) = SimplePlacer.generate(&spec(), &manifest, &mut ChaCha8Rng::seed_from_u64(seed)) else {
+                continue;
+            };
             for o in layout.furniture().filter(|o| o.parent.is_some()) {
                 let p = layout.object(o.parent.unwrap()).unwrap();
                 // Touching the parent: parry distance between their real shapes is zero.

@@ -41,7 +41,13 @@ impl Obb {
 
     /// The box as a single primitive (for distances between whole boxes).
     pub fn as_primitive(&self) -> Primitive {
-        Primitive { kind: PartKind::Box, center: self.center, size: self.size, world_from_local: self.world_from_local, color: [0.0; 3] }
+        Primitive {
+            kind: PartKind::Box,
+            center: self.center,
+            size: self.size,
+            world_from_local: self.world_from_local,
+            color: [0.0; 3],
+        }
     }
 }
 
@@ -58,7 +64,12 @@ pub struct Room {
 impl Room {
     /// Floor outline, counter-clockwise seen from above.
     pub fn polygon(&self) -> Vec<Vec2> {
-        vec![Vec2::ZERO, Vec2::new(self.width_m, 0.0), Vec2::new(self.width_m, self.depth_m), Vec2::new(0.0, self.depth_m)]
+        vec![
+            Vec2::ZERO,
+            Vec2::new(self.width_m, 0.0),
+            Vec2::new(self.width_m, self.depth_m),
+            Vec2::new(0.0, self.depth_m),
+        ]
     }
 
     pub fn area_m2(&self) -> f32 {

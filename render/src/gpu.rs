@@ -5,8 +5,8 @@ use std::sync::mpsc;
 use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
-use crate::mesh::{Light, SceneMesh, Vertex};
 use crate::FrameCamera;
+use crate::mesh::{Light, SceneMesh, Vertex};
 
 /// Frames in flight: a frame's readback is only waited on when its slot comes round again.
 const RING_SLOTS: usize = 3;
@@ -78,12 +78,15 @@ struct FrameUniform {
     lights: [GpuLight; MAX_LIGHTS],
 }
 
+/// A submitted frame awaiting readback: its index, its submission, and the map callbacks' results.
+type PendingFrame = (u32, wgpu::SubmissionIndex, mpsc::Receiver<Result<(), wgpu::BufferAsyncError>>);
+
 /// Staging buffers of one ring slot, and the CPU copies the frame is unpacked into (allocated once).
 struct Slot {
     color: wgpu::Buffer,
     instance: wgpu::Buffer,
     depth: wgpu::Buffer,
-    pending: Option<(u32, wgpu::SubmissionIndex, mpsc::Receiver<Result<(), wgpu::BufferAsyncError>>)>,
+    pending: Option<PendingFrame>,
     color_cpu: Vec<u8>,
     instance_cpu: Vec<u16>,
     depth_cpu: Vec<f32>,
@@ -354,12 +357,19 @@ impl Renderer {
                     view,
                     depth_slice: None,
                     resolve_target: None,
-                    ops: wgpu::Operations { load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT), store: wgpu::StoreOp::Store },
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
+                        store: wgpu::StoreOp::Store,
+                    },
                 })
             };
             let mut pass = enc.begin_render_pass(&wgpu::RenderPassDescriptor {
                 label: Some("frame"),
-                color_attachments: &[attach(&self.color_view), attach(&self.instance_view), attach(&self.depth_out_view)],
+                color_attachments: &[
+                    attach(&self.color_view),
+                    attach(&self.instance_view),
+                    attach(&self.depth_out_view),
+                ],
                 depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
                     view: &self.zbuffer_view,
                     depth_ops: Some(wgpu::Operations { load: wgpu::LoadOp::Clear(1.0), store: wgpu::StoreOp::Discard }),
@@ -378,12 +388,23 @@ impl Renderer {
             }
         }
         let s = &self.slots[slot];
-        for (tex, buf, bpp) in [(&self.color_tex, &s.color, 4), (&self.instance_tex, &s.instance, 2), (&self.depth_out_tex, &s.depth, 4)] {
+        for (tex, buf, bpp) in
+            [(&self.color_tex, &s.color, 4), (&self.instance_tex, &s.instance, 2), (&self.depth_out_tex, &s.depth, 4)]
+        {
             enc.copy_texture_to_buffer(
-                wgpu::TexelCopyTextureInfo { texture: tex, mip_level: 0, origin: wgpu::Origin3d::ZERO, aspect: wgpu::TextureAspect::All },
+                wgpu::TexelCopyTextureInfo {
+                    texture: tex,
+                    mip_level: 0,
+                    origin: wgpu::Origin3d::ZERO,
+                    aspect: wgpu::TextureAspect::All,
+                },
                 wgpu::TexelCopyBufferInfo {
                     buffer: buf,
-                    layout: wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(padded_row(self.width, bpp)), rows_per_image: None },
+                    layout: wgpu::TexelCopyBufferLayout {
+                        offset: 0,
+                        bytes_per_row: Some(padded_row(self.width, bpp)),
+                        rows_per_image: None,
+                    },
                 },
                 wgpu::Extent3d { width: self.width, height: self.height, depth_or_array_layers: 1 },
             );
@@ -401,7 +422,11 @@ impl Renderer {
     }
 
     /// Waits for the slot's frame (if any), unpacks it and passes it on.
-    fn finish_slot<E: From<RenderError>>(&mut self, slot: usize, sink: &mut impl FnMut(FrameImages<'_>) -> Result<(), E>) -> Result<(), E> {
+    fn finish_slot<E: From<RenderError>>(
+        &mut self,
+        slot: usize,
+        sink: &mut impl FnMut(FrameImages<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
         let Some((index, submission, rx)) = self.slots[slot].pending.take() else { return Ok(()) };
         let started = std::time::Instant::now();
         self.device
@@ -417,7 +442,13 @@ impl Renderer {
         let (w, h) = (self.width as usize, self.height as usize);
         let s = &mut self.slots[slot];
         unpack(&s.color, padded_row(self.width, 4) as usize, w * 4, h, bytemuck::cast_slice_mut(&mut s.color_cpu))?;
-        unpack(&s.instance, padded_row(self.width, 2) as usize, w * 2, h, bytemuck::cast_slice_mut(&mut s.instance_cpu))?;
+        unpack(
+            &s.instance,
+            padded_row(self.width, 2) as usize,
+            w * 2,
+            h,
+            bytemuck::cast_slice_mut(&mut s.instance_cpu),
+        )?;
         unpack(&s.depth, padded_row(self.width, 4) as usize, w * 4, h, bytemuck::cast_slice_mut(&mut s.depth_cpu))?;
         self.timings.unpack += unpacking.elapsed();
         sink(FrameImages { index, color_rgba8: &s.color_cpu, depth_m: &s.depth_cpu, instance: &s.instance_cpu })
@@ -427,7 +458,8 @@ impl Renderer {
 /// The best adapter: with `WGPU_BACKEND` set, from those backends only; otherwise Vulkan (a GPU, else lavapipe)
 /// first and OpenGL/EGL as the fallback, so the usual path never probes EGL.
 fn open_adapter() -> Result<wgpu::Adapter, RenderError> {
-    let options = wgpu::RequestAdapterOptions { power_preference: wgpu::PowerPreference::HighPerformance, ..Default::default() };
+    let options =
+        wgpu::RequestAdapterOptions { power_preference: wgpu::PowerPreference::HighPerformance, ..Default::default() };
     let from_env = std::env::var_os("WGPU_BACKEND").is_some();
     let tries: &[Option<wgpu::Backends>] = if from_env {
         &[None]
@@ -498,13 +530,23 @@ mod tests {
         let cams: Vec<_> = (0..7).map(|k| camera(k as f32 * 0.02)).collect();
         r.render_sequence(&cams, |f| -> Result<(), E> {
             let centre = 60 * 160 + 80;
-            frames.push((f.index, f.instance[centre], f.depth_m[centre], f.instance.iter().filter(|&&i| i == 9).count(), f.color_rgba8[centre * 4]));
+            frames.push((
+                f.index,
+                f.instance[centre],
+                f.depth_m[centre],
+                f.instance.iter().filter(|&&i| i == 9).count(),
+                f.color_rgba8[centre * 4],
+            ));
             assert_eq!(f.instance[0], 0, "corner is background");
             assert_eq!(f.depth_m[0], 0.0);
             Ok(())
         })
         .unwrap();
-        assert_eq!(frames.iter().map(|f| f.0).collect::<Vec<_>>(), (0..7).collect::<Vec<_>>(), "frames come back in order");
+        assert_eq!(
+            frames.iter().map(|f| f.0).collect::<Vec<_>>(),
+            (0..7).collect::<Vec<_>>(),
+            "frames come back in order"
+        );
         for (_, id, depth, count, red) in &frames {
             assert_eq!(*id, 9);
             assert!((depth - 2.5).abs() < 1e-5, "depth {depth}");

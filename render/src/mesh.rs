@@ -71,7 +71,15 @@ impl SceneMesh {
     }
 
     /// A cylinder of diameter `diameter` and height `height` standing along `axes`' local z.
-    pub fn add_cylinder(&mut self, center: [f32; 3], axes: [[f32; 3]; 3], diameter: f32, height: f32, albedo: [f32; 3], instance: u32) {
+    pub fn add_cylinder(
+        &mut self,
+        center: [f32; 3],
+        axes: [[f32; 3]; 3],
+        diameter: f32,
+        height: f32,
+        albedo: [f32; 3],
+        instance: u32,
+    ) {
         let r = diameter / 2.0;
         let hz = height / 2.0;
         let ring: Vec<[f32; 2]> = (0..CYLINDER_SEGMENTS)
@@ -86,7 +94,12 @@ impl SceneMesh {
             let (a, b) = (ring[i], ring[(i + 1) % CYLINDER_SEGMENTS]);
             let base = self.vertices.len() as u32;
             for (c, z) in [(a, -hz), (b, -hz), (b, hz), (a, hz)] {
-                self.vertices.push(Vertex { position: world(r * c[0], r * c[1], z), normal: apply(&axes, [c[0], c[1], 0.0]), albedo, instance });
+                self.vertices.push(Vertex {
+                    position: world(r * c[0], r * c[1], z),
+                    normal: apply(&axes, [c[0], c[1], 0.0]),
+                    albedo,
+                    instance,
+                });
             }
             self.indices.extend_from_slice(&[base, base + 1, base + 2, base, base + 2, base + 3]);
         }

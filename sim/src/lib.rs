@@ -10,7 +10,7 @@ pub mod trajectory;
 pub mod visibility;
 
 pub use camera::{CameraPose, Intrinsics};
-pub use qa::{Question, QaSpec};
+pub use qa::{QaSpec, Question};
 pub use seed::stream;
 pub use trajectory::{Trajectory, WalkthroughSpec};
 pub use visibility::{FrameVisibility, ObjectVisibility, VisibilitySummary};

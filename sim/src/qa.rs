@@ -71,7 +71,13 @@ fn choose<T>(mut items: Vec<T>, n: u32, rng: &mut ChaCha8Rng) -> Vec<T> {
 }
 
 /// All questions for one scene, in a fixed type order.
-pub fn generate(layout: &Layout, vis: &VisibilitySummary, frame_count: u32, spec: &QaSpec, rng: &mut ChaCha8Rng) -> Vec<Question> {
+pub fn generate(
+    layout: &Layout,
+    vis: &VisibilitySummary,
+    frame_count: u32,
+    spec: &QaSpec,
+    rng: &mut ChaCha8Rng,
+) -> Vec<Question> {
     let cats = by_category(layout);
     let salient = |o: &SceneObject| vis.max_visible_px(o.id) >= spec.min_visible_px;
     let mut out = Vec::new();
@@ -92,7 +98,8 @@ pub fn generate(layout: &Layout, vis: &VisibilitySummary, frame_count: u32, spec
         });
     }
 
-    let unique: Vec<&SceneObject> = cats.values().filter(|objs| objs.len() == 1 && salient(objs[0])).map(|objs| objs[0]).collect();
+    let unique: Vec<&SceneObject> =
+        cats.values().filter(|objs| objs.len() == 1 && salient(objs[0])).map(|objs| objs[0]).collect();
 
     // object_abs_distance: closest points of the two solid oriented boxes (parry3d), unique categories.
     let mut pairs = Vec::new();
@@ -175,17 +182,9 @@ mod tests {
 
     fn layout(seed: u64) -> Layout {
         let spec = LayoutSpec {
-            width_m: [4.0, 6.0],
-            depth_m: [4.0, 6.0],
-            height_m: [2.6, 3.0],
-            door_width_m: 0.9,
-            door_height_m: 2.1,
             object_count: [8, 14],
             small_per_support: [1, 2],
-            categories: Manifest::builtin().categories.keys().cloned().collect(),
-            furniture_gap_m: 0.03,
-            max_support_top_m: 1.3,
-            agent_radius_m: 0.25,
+            ..LayoutSpec::typical(&Manifest::builtin())
         };
         SimplePlacer.generate(&spec, &Manifest::builtin(), &mut ChaCha8Rng::seed_from_u64(seed)).unwrap()
     }

@@ -91,7 +91,11 @@ const MAX_TURN_PER_FRAME_RAD: f32 = 0.3;
 
 /// Plans a walkthrough; tries a few ring sizes and phases and keeps the first that sees every object
 /// (or, failing that, the one that misses fewest).
-pub fn walkthrough(layout: &Layout, spec: &WalkthroughSpec, rng: &mut ChaCha8Rng) -> Result<Trajectory, TrajectoryError> {
+pub fn walkthrough(
+    layout: &Layout,
+    spec: &WalkthroughSpec,
+    rng: &mut ChaCha8Rng,
+) -> Result<Trajectory, TrajectoryError> {
     // The grid's radius leaves room for the corner cutting of the smoothing (at most half a cell diagonal).
     let cell = 0.1;
     let grid = NavGrid::build(layout, spec.clearance_m + cell, cell);
@@ -202,9 +206,8 @@ fn frame_poses(layout: &Layout, path: &[Vec2], spec: &WalkthroughSpec) -> Vec<Ca
         if max_turn <= MAX_TURN_PER_FRAME_RAD {
             break;
         }
-        dirs = (0..n)
-            .map(|k| (dirs[(k + n - 1) % n] + dirs[k] * 2.0 + dirs[(k + 1) % n]).normalize_or(dirs[k]))
-            .collect();
+        dirs =
+            (0..n).map(|k| (dirs[(k + n - 1) % n] + dirs[k] * 2.0 + dirs[(k + 1) % n]).normalize_or(dirs[k])).collect();
     }
     let smoothed: Vec<f32> = dirs.iter().map(|d| d.y.atan2(d.x)).collect();
     positions
@@ -228,10 +231,7 @@ fn continuous_clearance(shapes: &SceneShapes, path: &[Vec2], spec: &WalkthroughS
 
 /// Sample points of an object: its part centres and the centres of their top faces.
 fn probe_points(o: &diorama_layouts::SceneObject) -> Vec<Vec3> {
-    o.parts
-        .iter()
-        .flat_map(|p| [p.center, p.center + p.world_from_local.z_axis * (p.size.z * 0.45)])
-        .collect()
+    o.parts.iter().flat_map(|p| [p.center, p.center + p.world_from_local.z_axis * (p.size.z * 0.45)]).collect()
 }
 
 /// Objects that no frame sees: a probe point is seen when it projects inside the image and the first surface
@@ -265,15 +265,8 @@ mod tests {
         let layout = LayoutSpec {
             width_m: [4.0, 6.0],
             depth_m: [4.0, 6.0],
-            height_m: [2.6, 3.0],
-            door_width_m: 0.9,
-            door_height_m: 2.1,
             object_count: [6, 12],
-            small_per_support: [0, 2],
-            categories: Manifest::builtin().categories.keys().cloned().collect(),
-            furniture_gap_m: 0.03,
-            max_support_top_m: 1.3,
-            agent_radius_m: 0.25,
+            ..LayoutSpec::typical(&Manifest::builtin())
         };
         let walk = WalkthroughSpec {
             frames: 48,
@@ -291,7 +284,9 @@ mod tests {
         let manifest = Manifest::builtin();
         let mut planned = 0;
         for seed in 0..25u64 {
-            let Ok(layout) = SimplePlacer.generate(&ls, &manifest, &mut ChaCha8Rng::seed_from_u64(seed)) else { continue };
+            let Ok(layout) = SimplePlacer.generate(&ls, &manifest, &mut ChaCha8Rng::seed_from_u64(seed)) else {
+                continue;
+            };
             let Ok(t) = walkthrough(&layout, &ws, &mut ChaCha8Rng::seed_from_u64(seed)) else { continue };
             planned += 1;
             assert_eq!(t.poses.len(), 48);
@@ -313,7 +308,8 @@ mod tests {
     fn first_planned(ls: &LayoutSpec, ws: &WalkthroughSpec) -> (Layout, Trajectory) {
         (0..50u64)
             .find_map(|seed| {
-                let layout = SimplePlacer.generate(ls, &Manifest::builtin(), &mut ChaCha8Rng::seed_from_u64(seed)).ok()?;
+                let layout =
+                    SimplePlacer.generate(ls, &Manifest::builtin(), &mut ChaCha8Rng::seed_from_u64(seed)).ok()?;
                 let t = walkthrough(&layout, ws, &mut ChaCha8Rng::seed_from_u64(seed)).ok()?;
                 Some((layout, t))
             })
@@ -338,7 +334,8 @@ mod tests {
         let (layout, _) = first_planned(&ls, &ws);
         let shapes = SceneShapes::new(&layout);
         // An object with nothing standing on it.
-        let obj = layout.furniture().find(|o| !o.flat && !layout.objects.iter().any(|c| c.parent == Some(o.id))).unwrap();
+        let obj =
+            layout.furniture().find(|o| !o.flat && !layout.objects.iter().any(|c| c.parent == Some(o.id))).unwrap();
         // Stand 0.5 m above the object's top, look straight down at it: nothing else is in the way.
         let top = obj.obb.center + Vec3::Z * (obj.obb.size.z / 2.0 + 0.5);
         let pose = CameraPose::from_yaw_pitch(top, 0.0, -std::f32::consts::FRAC_PI_2 + 1e-3);

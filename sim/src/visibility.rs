@@ -43,7 +43,8 @@ impl FrameVisibility {
                     bbox_2d: [i, j, i + 1, j + 1],
                 });
                 e.visible_px += 1;
-                e.bbox_2d = [e.bbox_2d[0].min(i), e.bbox_2d[1].min(j), e.bbox_2d[2].max(i + 1), e.bbox_2d[3].max(j + 1)];
+                e.bbox_2d =
+                    [e.bbox_2d[0].min(i), e.bbox_2d[1].min(j), e.bbox_2d[2].max(i + 1), e.bbox_2d[3].max(j + 1)];
             }
         }
         FrameVisibility { objects: acc.into_iter().flatten().collect() }
@@ -72,7 +73,12 @@ impl VisibilitySummary {
     /// Folds in frame `k`; frames must come in order.
     pub fn add(&mut self, k: u32, frame: &FrameVisibility) {
         for o in &frame.objects {
-            let e = self.objects.entry(o.id).or_insert(ObjectSeen { first_frame: k, last_frame: k, frames_seen: 0, max_visible_px: 0 });
+            let e = self.objects.entry(o.id).or_insert(ObjectSeen {
+                first_frame: k,
+                last_frame: k,
+                frames_seen: 0,
+                max_visible_px: 0,
+            });
             e.last_frame = k;
             e.frames_seen += 1;
             e.max_visible_px = e.max_visible_px.max(o.visible_px);

@@ -4,7 +4,13 @@ use super::EmitError;
 
 /// Encodes a single-channel 16-bit PNG (row-major, row 0 at the top) into `out`; `be` is scratch space for
 /// the big-endian samples, reused across frames.
-pub fn png_u16(width: u32, height: u32, data: &[u16], be: &mut Vec<u8>, out: &mut Vec<u8>) -> Result<(), png::EncodingError> {
+pub fn png_u16(
+    width: u32,
+    height: u32,
+    data: &[u16],
+    be: &mut Vec<u8>,
+    out: &mut Vec<u8>,
+) -> Result<(), png::EncodingError> {
     out.clear();
     be.clear();
     be.extend(data.iter().flat_map(|v| v.to_be_bytes()));

@@ -247,7 +247,13 @@ pub fn scene_json(f: &SceneFacts<'_>) -> Vec<u8> {
                 .report
                 .constraints
                 .iter()
-                .map(|c| ConstraintRecord { name: c.name, holds: c.holds, slack: r(c.slack), unit: c.unit, detail: &c.detail })
+                .map(|c| ConstraintRecord {
+                    name: c.name,
+                    holds: c.holds,
+                    slack: r(c.slack),
+                    unit: c.unit,
+                    detail: &c.detail,
+                })
                 .collect(),
         },
         camera: CameraRecord {
@@ -263,7 +269,13 @@ pub fn scene_json(f: &SceneFacts<'_>) -> Vec<u8> {
             .visibility
             .objects
             .iter()
-            .map(|(&id, s)| SeenRecord { id, first_frame: s.first_frame, last_frame: s.last_frame, frames_seen: s.frames_seen, max_visible_px: s.max_visible_px })
+            .map(|(&id, s)| SeenRecord {
+                id,
+                first_frame: s.first_frame,
+                last_frame: s.last_frame,
+                frames_seen: s.frames_seen,
+                max_visible_px: s.max_visible_px,
+            })
             .collect(),
         unseen_objects: unseen,
     };
@@ -302,7 +314,12 @@ pub fn frame_line(k: u32, fps: u32, pose: &CameraPose, vis: &FrameVisibility, ou
         visibility: vis
             .objects
             .iter()
-            .map(|o| VisibilityRecord { id: o.id, visible_px: o.visible_px, unoccluded_px: o.unoccluded_px, bbox_2d: o.bbox_2d })
+            .map(|o| VisibilityRecord {
+                id: o.id,
+                visible_px: o.visible_px,
+                unoccluded_px: o.unoccluded_px,
+                bbox_2d: o.bbox_2d,
+            })
             .collect(),
         degradations: [],
     };
@@ -349,7 +366,12 @@ pub fn qa_lines(scene_id: &str, questions: &[Question]) -> Vec<u8> {
             metric: q.metric,
             video: format!("scenes/{scene_id}/video.mp4"),
             frames: q.frames,
-            provenance: Provenance { object_ids: &q.object_ids, definition: q.definition, margin: None, degradations: [] },
+            provenance: Provenance {
+                object_ids: &q.object_ids,
+                definition: q.definition,
+                margin: None,
+                degradations: [],
+            },
         };
         serde_json::to_writer(&mut out, &rec).expect("question serialises");
         out.push(b'\n');

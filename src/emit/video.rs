@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use ffmpeg::{Dictionary, Packet, Rational, codec, encoder, format, frame, software};
 use ffmpeg_next as ffmpeg;
-use ffmpeg::{codec, encoder, format, frame, software, Dictionary, Packet, Rational};
 
 use super::EmitError;
 
@@ -23,17 +23,27 @@ pub struct VideoWriter {
 }
 
 impl VideoWriter {
-    pub fn create(path: &Path, width: u32, height: u32, fps: u32, crf: u32, preset: &str) -> Result<VideoWriter, EmitError> {
+    pub fn create(
+        path: &Path,
+        width: u32,
+        height: u32,
+        fps: u32,
+        crf: u32,
+        preset: &str,
+    ) -> Result<VideoWriter, EmitError> {
         let err = |m: String| EmitError::Video { path: path.to_path_buf(), message: m };
         ffmpeg::init().map_err(|e| err(format!("FFmpeg did not initialise: {e}")))?;
         ffmpeg::log::set_level(ffmpeg::log::Level::Error);
         let tmp = super::tmp_path(path);
-        let mut octx = format::output_as(&tmp, "mp4").map_err(|e| err(format!("cannot open {}: {e}", tmp.display())))?;
+        let mut octx =
+            format::output_as(&tmp, "mp4").map_err(|e| err(format!("cannot open {}: {e}", tmp.display())))?;
         let global_header = octx.format().flags().contains(format::Flags::GLOBAL_HEADER);
-        let h264 = encoder::find_by_name("libx264")
-            .ok_or_else(|| err("FFmpeg has no libx264 encoder; install Debian's libavcodec-dev (it includes libx264)".into()))?;
+        let h264 = encoder::find_by_name("libx264").ok_or_else(|| {
+            err("FFmpeg has no libx264 encoder; install Debian's libavcodec-dev (it includes libx264)".into())
+        })?;
         let mut ost = octx.add_stream(h264).map_err(|e| err(e.to_string()))?;
-        let mut enc = codec::context::Context::new_with_codec(h264).encoder().video().map_err(|e| err(e.to_string()))?;
+        let mut enc =
+            codec::context::Context::new_with_codec(h264).encoder().video().map_err(|e| err(e.to_string()))?;
         let codec_time_base = Rational::new(1, fps as i32);
         enc.set_width(width);
         enc.set_height(height);

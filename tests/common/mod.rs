@@ -55,7 +55,8 @@ pub fn decoded_frame_hashes(path: &Path) -> Vec<String> {
         while decoder.receive_frame(&mut frame).is_ok() {
             let mut h = blake3::Hasher::new();
             for plane in 0..3 {
-                let (w, rows) = if plane == 0 { (frame.width(), frame.height()) } else { (frame.width() / 2, frame.height() / 2) };
+                let (w, rows) =
+                    if plane == 0 { (frame.width(), frame.height()) } else { (frame.width() / 2, frame.height() / 2) };
                 let stride = frame.stride(plane);
                 let data = frame.data(plane);
                 for r in 0..rows as usize {
