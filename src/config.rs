@@ -34,6 +34,7 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RoomConfig {
+    pub types: Vec<String>,
     pub width_m: [f32; 2],
     pub depth_m: [f32; 2],
     pub height_m: [f32; 2],
@@ -44,11 +45,15 @@ pub struct RoomConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ObjectsConfig {
-    pub count: [u32; 2],
-    pub small_per_support: [u32; 2],
+    pub max_furniture: u32,
+    pub small_per_surface: [u32; 2],
+    pub clutter: f32,
     pub categories: Vec<String>,
     pub manifest: String,
     pub min_gap_m: f32,
+    pub front_clearance_m: f32,
+    pub best_effort: bool,
+    pub anneal_iterations: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -101,6 +106,7 @@ impl Default for Config {
 impl Default for RoomConfig {
     fn default() -> Self {
         RoomConfig {
+            types: diorama_assets::Manifest::builtin().rooms.keys().cloned().collect(),
             width_m: [3.8, 6.0],
             depth_m: [3.8, 6.0],
             height_m: [2.6, 3.0],
@@ -113,11 +119,15 @@ impl Default for RoomConfig {
 impl Default for ObjectsConfig {
     fn default() -> Self {
         ObjectsConfig {
-            count: [6, 15],
-            small_per_support: [0, 2],
+            max_furniture: 20,
+            small_per_surface: [0, 2],
+            clutter: 0.3,
             categories: diorama_assets::Manifest::builtin().categories.keys().cloned().collect(),
             manifest: String::new(),
             min_gap_m: 0.03,
+            front_clearance_m: 0.6,
+            best_effort: true,
+            anneal_iterations: 300,
         }
     }
 }
@@ -203,18 +213,36 @@ impl Config {
                 "door must be wider than 0.5 m and between 1.5 m and the ceiling in height".into(),
             );
         }
-        if self.objects.count[0] > self.objects.count[1] || self.objects.count[1] > 40 {
-            return bad(
-                "objects.count",
-                format!("must be [min, max] with min <= max <= 40, got {:?}", self.objects.count),
-            );
+        if self.room.types.is_empty() {
+            return bad("room.types", "must list at least one room type".into());
         }
-        if self.objects.small_per_support[0] > self.objects.small_per_support[1]
-            || self.objects.small_per_support[1] > 6
+        if self.objects.max_furniture == 0 || self.objects.max_furniture > 60 {
+            return bad("objects.max_furniture", format!("must be 1 to 60, got {}", self.objects.max_furniture));
+        }
+        if self.objects.small_per_surface[0] > self.objects.small_per_surface[1]
+            || self.objects.small_per_surface[1] > 6
         {
             return bad(
-                "objects.small_per_support",
-                format!("must be [min, max] with min <= max <= 6, got {:?}", self.objects.small_per_support),
+                "objects.small_per_surface",
+                format!("must be [min, max] with min <= max <= 6, got {:?}", self.objects.small_per_surface),
+            );
+        }
+        if !(0.0..=0.9).contains(&self.objects.clutter) {
+            return bad(
+                "objects.clutter",
+                format!("must be a floor fraction from 0 to 0.9, got {}", self.objects.clutter),
+            );
+        }
+        if !(self.objects.front_clearance_m >= 0.0 && self.objects.front_clearance_m <= 3.0) {
+            return bad(
+                "objects.front_clearance_m",
+                format!("must be 0 to 3 m, got {}", self.objects.front_clearance_m),
+            );
+        }
+        if self.objects.anneal_iterations > 100_000 {
+            return bad(
+                "objects.anneal_iterations",
+                format!("must be at most 100000, got {}", self.objects.anneal_iterations),
             );
         }
         if self.objects.categories.is_empty() {

@@ -101,6 +101,9 @@ pub fn build(
     if let Some(bad) = config.objects.categories.iter().find(|c| manifest.get(c).is_none()) {
         return Err(PlanError::Layout(diorama_layouts::LayoutError::UnknownCategory(bad.clone())).into());
     }
+    if let Some(bad) = config.room.types.iter().find(|t| !manifest.rooms.contains_key(*t)) {
+        return Err(PlanError::Layout(diorama_layouts::LayoutError::UnknownRoomType(bad.clone())).into());
+    }
     let dir = OutputDir::prepare(out)?;
     let mut renderer = Renderer::new(config.camera.width, config.camera.height)?;
     let mut times = StageTimes::default();

@@ -2,7 +2,7 @@
 //! object, plus the mesh and lights the renderer needs. Pure: no IO, no GPU.
 
 use diorama_assets::{Manifest, PartKind};
-use diorama_layouts::{Layout, LayoutGenerator, LayoutSpec, SimplePlacer};
+use diorama_layouts::{Layout, LayoutError, LayoutGenerator, LayoutSpec, Optimizer};
 use diorama_render::{FrameCamera, Light, SceneMesh};
 use diorama_sim::trajectory::{Trajectory, WalkthroughSpec, walkthrough};
 use diorama_sim::{Intrinsics, seed};
@@ -20,7 +20,8 @@ pub enum PlanError {
     Layout(#[from] diorama_layouts::LayoutError),
     #[error(
         "scene {scene}: none of {attempts} layouts met every requirement (last problem: {last}); \
-         try larger rooms (room.width_m, room.depth_m) or fewer objects (objects.count)"
+         try larger rooms (room.width_m, room.depth_m), less furniture (objects.max_furniture), a smaller \
+         objects.front_clearance_m, or objects.best_effort = true"
     )]
     Exhausted { scene: u32, attempts: u32, last: String },
 }
@@ -36,19 +37,25 @@ pub struct PlannedScene {
 }
 
 pub fn layout_spec(config: &Config) -> LayoutSpec {
+    let o = &config.objects;
     LayoutSpec {
         width_m: config.room.width_m,
         depth_m: config.room.depth_m,
         height_m: config.room.height_m,
         door_width_m: config.room.door_width_m,
         door_height_m: config.room.door_height_m,
-        object_count: config.objects.count,
-        small_per_support: config.objects.small_per_support,
-        categories: config.objects.categories.clone(),
-        furniture_gap_m: config.objects.min_gap_m,
-        // Tops below eye height minus a little, so the camera sees what stands on them.
+        room_types: config.room.types.clone(),
+        categories: o.categories.clone(),
+        max_furniture: o.max_furniture,
+        small_per_surface: o.small_per_surface,
+        clutter: o.clutter,
+        furniture_gap_m: o.min_gap_m,
+        front_clearance_m: o.front_clearance_m,
+        agent_radius_m: 0.2,
+        // Open tops below eye height minus a little, so the camera sees what stands on them.
         max_support_top_m: config.camera.eye_height_m - 0.3,
-        agent_radius_m: config.camera.clearance_m.max(0.2),
+        anneal_iterations: o.anneal_iterations,
+        best_effort: o.best_effort,
     }
 }
 
@@ -70,33 +77,50 @@ pub fn plan_scene(config: &Config, manifest: &Manifest, index: u32) -> Result<Pl
         intrinsics: k,
     };
     let mut last = String::new();
+    // The attempt whose walkthrough missed the fewest objects, in case none sees them all.
+    let mut partial: Option<(Layout, Trajectory, u32)> = None;
     for attempt in 0..MAX_LAYOUT_ATTEMPTS {
-        let mut layout =
-            match SimplePlacer.generate(&spec, manifest, &mut seed::stream(scene_seed, &format!("layout/{attempt}"))) {
+        let layout =
+            match Optimizer.generate(&spec, manifest, &mut seed::stream(scene_seed, &format!("layout/{attempt}"))) {
                 Ok(l) => l,
-                Err(e @ diorama_layouts::LayoutError::UnknownCategory(_)) => return Err(e.into()),
+                Err(e @ (LayoutError::UnknownCategory(_) | LayoutError::UnknownRoomType(_))) => return Err(e.into()),
                 Err(e) => {
                     last = e.to_string();
                     continue;
                 }
             };
-        let trajectory =
-            match walkthrough(&layout, &walk, &mut seed::stream(scene_seed, &format!("trajectory/{attempt}"))) {
-                Ok(t) if t.unseen_objects.is_empty() => t,
-                Ok(t) => {
-                    last = format!("the walkthrough could not see objects {:?}", t.unseen_objects);
-                    continue;
+        match walkthrough(&layout, &walk, &mut seed::stream(scene_seed, &format!("trajectory/{attempt}"))) {
+            Ok(t) if t.unseen_objects.is_empty() => return Ok(finish(scene_seed, layout, t, attempt + 1, k)),
+            Ok(t) => {
+                last = format!("the walkthrough could not see objects {:?}", t.unseen_objects);
+                if partial.as_ref().is_none_or(|(_, p, _)| t.unseen_objects.len() < p.unseen_objects.len()) {
+                    partial = Some((layout, t, attempt + 1));
                 }
-                Err(e) => {
-                    last = e.to_string();
-                    continue;
-                }
-            };
-        vary_albedo(&mut layout, scene_seed);
-        let (mesh, lights) = scene_mesh(&layout);
-        return Ok(PlannedScene { scene_seed, layout, attempts: attempt + 1, trajectory, intrinsics: k, mesh, lights });
+            }
+            Err(e) => last = e.to_string(),
+        }
     }
-    Err(PlanError::Exhausted { scene: index, attempts: MAX_LAYOUT_ATTEMPTS, last })
+    match partial {
+        Some((layout, t, attempts)) => {
+            // Better a scene with a few unseen objects (listed in scene.json, never named by a question) than
+            // none: short videos cannot always see inside every shelf.
+            tracing::warn!(scene = index, unseen = ?t.unseen_objects, "no walkthrough saw every object; keeping the best");
+            Ok(finish(scene_seed, layout, t, attempts, k))
+        }
+        None => Err(PlanError::Exhausted { scene: index, attempts: MAX_LAYOUT_ATTEMPTS, last }),
+    }
+}
+
+fn finish(
+    scene_seed: u64,
+    mut layout: Layout,
+    trajectory: Trajectory,
+    attempts: u32,
+    intrinsics: Intrinsics,
+) -> PlannedScene {
+    vary_albedo(&mut layout, scene_seed);
+    let (mesh, lights) = scene_mesh(&layout);
+    PlannedScene { scene_seed, layout, attempts, trajectory, intrinsics, mesh, lights }
 }
 
 /// Each piece of furniture gets its own shade of its category's colours, so instances are distinguishable.

@@ -44,9 +44,9 @@ fn unknown_key_is_named() {
 #[test]
 fn negative_count_is_named() {
     let tmp = tempfile::tempdir().unwrap();
-    let cfg = write(tmp.path(), "c.toml", "[objects]\ncount = [-2, 8]\n");
+    let cfg = write(tmp.path(), "c.toml", "[objects]\nsmall_per_surface = [-2, 8]\n");
     let err = failing_build(&tmp.path().join("out"), Some(&cfg));
-    assert!(err.contains("c.toml") && err.contains("count") && err.contains("-2"), "{err}");
+    assert!(err.contains("c.toml") && err.contains("small_per_surface") && err.contains("-2"), "{err}");
 }
 
 #[test]
@@ -79,17 +79,26 @@ fn unknown_category_is_named() {
 fn failed_rebuild_does_not_leave_the_old_dataset_looking_complete() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let ok = write(tmp.path(), "ok.toml", "scenes = 1\n[camera]\nframes = 4\n");
+    let ok = write(tmp.path(), "ok.toml", "scenes = 1\n[camera]\nframes = 12\n");
     build(&out, &[ok.to_str().unwrap()]);
     assert!(out.join("dataset.json").exists());
-    // Too much furniture for a tiny room: fails while planning, after the output folder was prepared.
+    // A kitchen whose appliances need more clear floor in front than a tiny room has, with no best effort:
+    // fails while planning, after the output folder was prepared.
     let impossible = write(
         tmp.path(),
         "bad.toml",
-        "scenes = 1\n[room]\nwidth_m = [2.6, 2.6]\ndepth_m = [2.6, 2.6]\n[objects]\ncount = [30, 40]\n",
+        "scenes = 1\n[room]\ntypes = [\"kitchen\"]\nwidth_m = [2.6, 2.6]\ndepth_m = [2.6, 2.6]\n[objects]\nfront_clearance_m = 2.2\nbest_effort = false\n",
     );
     let err = failing_build(&out, Some(&impossible));
-    assert!(err.contains("objects.count") || err.contains("layout"), "{err}");
+    assert!(err.contains("kitchen") && err.contains("front"), "{err}");
+}
+
+#[test]
+fn unknown_room_type_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = write(tmp.path(), "c.toml", "[room]\ntypes = [\"ballroom\"]\n");
+    let err = failing_build(&tmp.path().join("out"), Some(&cfg));
+    assert!(err.contains("ballroom") && err.contains("room.types"), "{err}");
 }
 
 #[test]

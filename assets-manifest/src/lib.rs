@@ -19,6 +19,8 @@ pub enum PlacementRule {
     Floor,
     /// On the floor, back (local -y) against a wall, facing into the room.
     Wall,
+    /// Back against one wall and a side against the adjacent one.
+    Corner,
     /// Standing on the flat top of a support category.
     Surface,
 }
@@ -45,6 +47,59 @@ pub struct PartRecipe {
     pub color: Option<[f32; 3]>,
 }
 
+/// A flat surface small objects may rest on, in unit coordinates of the object's box.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SurfaceRecipe {
+    /// Height of the surface, as a fraction of the object's height.
+    pub z: f32,
+    pub x: [f32; 2],
+    pub y: [f32; 2],
+    /// Free height above the surface as a fraction of the object's height (a shelf's next board);
+    /// 0 means open above.
+    #[serde(default)]
+    pub clear: f32,
+}
+
+/// How a category arranges itself around an anchor category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RelationKind {
+    /// Beside the anchor, against the same wall, facing the same way (nightstands by a bed).
+    Flank,
+    /// Around the anchor, facing it (chairs around a table).
+    Around,
+    /// In front of the anchor's front, facing it (a desk chair, a coffee table before a sofa).
+    Front,
+    /// Against the wall opposite the anchor, facing it (a TV stand across from a sofa).
+    Facing,
+    /// Beneath the anchor, centred on it (a rug under a coffee table).
+    Under,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Relation {
+    pub kind: RelationKind,
+    pub anchor: String,
+}
+
+/// One line of a room program: a category and how many of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramEntry {
+    pub category: String,
+    pub count: [u32; 2],
+}
+
+/// A room type: its furniture program and the small objects its surfaces may hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomType {
+    pub furniture: Vec<ProgramEntry>,
+    pub small: Vec<String>,
+}
+
 /// A category of objects as declared in the manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,9 +115,18 @@ pub struct Category {
     pub size_z_m: [f32; 2],
     /// Linear RGB albedo of the category.
     pub color: [f32; 3],
-    /// Whether small objects may stand on its flat top.
+    /// Whether small objects may stand on its whole flat top (shorthand for one surface at z = 1).
     #[serde(default)]
     pub support: bool,
+    /// Support surfaces given explicitly (shelf boards, a mattress, a seat).
+    #[serde(default)]
+    pub surfaces: Vec<SurfaceRecipe>,
+    /// Has a functional front (seat, drawers, doors) to keep clear.
+    #[serde(default)]
+    pub front: bool,
+    /// Arrangement around an anchor category.
+    #[serde(default)]
+    pub relation: Option<Relation>,
     /// Categories a `surface` object may stand on.
     #[serde(default)]
     pub supports: Vec<String>,
@@ -83,6 +147,9 @@ fn default_max_per_room() -> u32 {
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     pub categories: BTreeMap<String, Category>,
+    /// Room types by key (`bedroom`), in key order.
+    #[serde(default)]
+    pub rooms: BTreeMap<String, RoomType>,
 }
 
 /// What is wrong with a manifest. `source` names the file (or "built-in manifest").
@@ -133,6 +200,21 @@ impl Manifest {
                     return Err(invalid(key, format!("part {i} has a non-positive size {:?}", part.size)));
                 }
             }
+            for surf in &cat.surfaces {
+                if !(surf.z > 0.0
+                    && surf.z <= 1.0
+                    && surf.x[0] < surf.x[1]
+                    && surf.y[0] < surf.y[1]
+                    && surf.clear >= 0.0)
+                {
+                    return Err(invalid(key, format!("surface {surf:?} is not inside the unit box")));
+                }
+            }
+            if let Some(rel) = &cat.relation
+                && !self.categories.contains_key(&rel.anchor)
+            {
+                return Err(invalid(key, format!("relation names unknown anchor category `{}`", rel.anchor)));
+            }
             if cat.placement == PlacementRule::Surface {
                 if cat.supports.is_empty() {
                     return Err(invalid(key, "is placed on a surface but lists no `supports`".into()));
@@ -140,14 +222,41 @@ impl Manifest {
                 for s in &cat.supports {
                     match self.categories.get(s) {
                         None => return Err(invalid(key, format!("lists unknown support category `{s}`"))),
-                        Some(c) if !c.support => {
+                        Some(c) if c.support_surfaces().is_empty() => {
                             return Err(invalid(
                                 key,
-                                format!("lists `{s}` as support, but `{s}` has no `support = true`"),
+                                format!("lists `{s}` as support, but `{s}` has no support surface"),
                             ));
                         }
                         Some(_) => {}
                     }
+                }
+            }
+        }
+        for (key, room) in &self.rooms {
+            for entry in &room.furniture {
+                match self.categories.get(&entry.category) {
+                    None => {
+                        return Err(invalid(key, format!("room program names unknown category `{}`", entry.category)));
+                    }
+                    Some(c) if c.placement == PlacementRule::Surface => {
+                        return Err(invalid(
+                            key,
+                            format!("`{}` stands on surfaces: list it under `small`", entry.category),
+                        ));
+                    }
+                    Some(_) if entry.count[0] > entry.count[1] => {
+                        return Err(invalid(
+                            key,
+                            format!("count of `{}` must be [min, max] with min <= max", entry.category),
+                        ));
+                    }
+                    Some(_) => {}
+                }
+            }
+            for small in &room.small {
+                if self.categories.get(small).is_none_or(|c| c.placement != PlacementRule::Surface) {
+                    return Err(invalid(key, format!("`{small}` in `small` is not a category placed on surfaces")));
                 }
             }
         }
@@ -156,6 +265,15 @@ impl Manifest {
 }
 
 impl Category {
+    /// The surfaces small objects may rest on (the whole top when `support = true`).
+    pub fn support_surfaces(&self) -> Vec<SurfaceRecipe> {
+        let mut v = self.surfaces.clone();
+        if self.support && !v.iter().any(|s| s.z >= 1.0) {
+            v.push(SurfaceRecipe { z: 1.0, x: [-0.5, 0.5], y: [-0.5, 0.5], clear: 0.0 });
+        }
+        v
+    }
+
     /// Recipe parts with their colours resolved.
     pub fn part_color(&self, part: &PartRecipe) -> [f32; 3] {
         part.color.unwrap_or(self.color)
@@ -169,7 +287,13 @@ mod tests {
     #[test]
     fn builtin_manifest_has_at_least_twelve_valid_categories() {
         let m = Manifest::builtin();
-        assert!(m.categories.len() >= 12, "only {} categories", m.categories.len());
+        assert!(m.categories.len() >= 30, "only {} categories", m.categories.len());
+        for key in ["cup", "book", "bottle", "laptop", "vase", "pillow"] {
+            assert_eq!(m.get(key).unwrap().placement, PlacementRule::Surface, "{key}");
+        }
+        for room in ["bedroom", "living_room", "kitchen", "dining_room", "office", "bathroom"] {
+            assert!(m.rooms.contains_key(room), "missing room type {room}");
+        }
         for key in ["bed", "table", "chair", "sofa", "bookshelf", "cabinet", "desk", "floor_lamp", "plant", "tv", "rug"]
         {
             assert!(m.get(key).is_some(), "missing category {key}");
@@ -181,8 +305,23 @@ mod tests {
         // A part that pokes out of the object's box would make the recorded OBB wrong.
         for (key, cat) in &Manifest::builtin().categories {
             for p in &cat.parts {
-                for a in 0..2 {
-                    assert!(p.center[a].abs() + p.size[a] / 2.0 <= 0.5 + 1e-4, "{key}: part {p:?} leaves the box");
+                // Check at the corners of the size ranges, where a cylinder's diameter (a fraction of the smaller
+                // side) is largest relative to the other side.
+                for sx in cat.size_x_m {
+                    for sy in cat.size_y_m {
+                        let (half_x, half_y) = match p.kind {
+                            PartKind::Box => (p.size[0] * sx / 2.0, p.size[1] * sy / 2.0),
+                            PartKind::Cylinder => (p.size[0] * sx.min(sy) / 2.0, p.size[0] * sx.min(sy) / 2.0),
+                        };
+                        assert!(
+                            p.center[0].abs() * sx + half_x <= 0.5 * sx + 1e-4,
+                            "{key}: part {p:?} leaves the box in x"
+                        );
+                        assert!(
+                            p.center[1].abs() * sy + half_y <= 0.5 * sy + 1e-4,
+                            "{key}: part {p:?} leaves the box in y"
+                        );
+                    }
                 }
                 assert!(p.center[2] - p.size[2] / 2.0 >= -1e-4, "{key}: part below the floor");
                 assert!(p.center[2] + p.size[2] / 2.0 <= 1.0 + 1e-4, "{key}: part above the box");
@@ -202,6 +341,26 @@ mod tests {
         let text = "[categories.cup]\nname='cup'\nplacement='surface'\nsupports=['altar']\nsize_x_m=[0.1,0.1]\nsize_y_m=[0.1,0.1]\nsize_z_m=[0.1,0.1]\ncolor=[1,1,1]\nparts=[{kind='box',center=[0,0,0.5],size=[1,1,1]}]";
         let err = Manifest::from_toml_str(text, "m.toml").unwrap_err().to_string();
         assert!(err.contains("altar") && err.contains("cup"), "{err}");
+    }
+
+    #[test]
+    fn shelf_boards_leave_room_for_what_they_hold() {
+        let m = Manifest::builtin();
+        let shelf = m.get("bookshelf").unwrap();
+        let inside: Vec<_> = shelf.support_surfaces().into_iter().filter(|s| s.clear > 0.0).collect();
+        assert!(inside.len() >= 2);
+        // The tallest book fits on the lowest shelf of the shortest bookshelf.
+        let book_h = m.get("book").unwrap().size_z_m[1];
+        assert!(inside.iter().all(|s| s.clear * shelf.size_z_m[0] > book_h), "books must fit inside the shelves");
+    }
+
+    #[test]
+    fn room_program_with_unknown_category_is_rejected() {
+        let text = format!(
+            "{BUILTIN_MANIFEST_TOML}\n[rooms.attic]\nfurniture = [{{ category = \"piano\", count = [1, 1] }}]\nsmall = []\n"
+        );
+        let err = Manifest::from_toml_str(&text, "m.toml").unwrap_err().to_string();
+        assert!(err.contains("piano") && err.contains("attic"), "{err}");
     }
 
     #[test]

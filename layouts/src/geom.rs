@@ -35,6 +35,29 @@ pub fn primitive_distance(a: &Primitive, b: &Primitive) -> f32 {
         .expect("parry3d supports box and cylinder distances")
 }
 
+/// Signed distance between two primitives: the gap when apart, minus the penetration depth when they overlap.
+pub fn primitive_signed_distance(a: &Primitive, b: &Primitive) -> f32 {
+    let (sa, pa) = parry_shape(a);
+    let (sb, pb) = parry_shape(b);
+    match parry3d::query::contact(&pa, sa.as_ref(), &pb, sb.as_ref(), 0.0)
+        .expect("parry3d supports box and cylinder contacts")
+    {
+        Some(c) => c.dist.min(0.0),
+        None => primitive_distance(a, b),
+    }
+}
+
+/// Least signed distance between two sets of primitives (negative: the deepest penetration).
+pub fn parts_signed_distance(a: &[Primitive], b: &[Primitive]) -> f32 {
+    let mut best = f32::INFINITY;
+    for pa in a {
+        for pb in b {
+            best = best.min(primitive_signed_distance(pa, pb));
+        }
+    }
+    best
+}
+
 /// Closest distance between two sets of primitives.
 pub fn parts_distance(a: &[Primitive], b: &[Primitive]) -> f32 {
     let mut best = f32::INFINITY;
@@ -64,6 +87,16 @@ mod tests {
         let b45 = cube(Vec3::new(3.0, 0.0, 0.0), Vec3::ONE, std::f32::consts::FRAC_PI_4);
         let expected = 3.0 - 0.5 - std::f32::consts::SQRT_2 / 2.0;
         assert!((primitive_distance(&a, &b45) - expected).abs() < 1e-4);
+    }
+
+    #[test]
+    fn signed_distance_reports_penetration_depth() {
+        // Unit cubes 0.8 m apart centre to centre overlap by 0.2 m.
+        let a = cube(Vec3::ZERO, Vec3::ONE, 0.0);
+        let b = cube(Vec3::new(0.8, 0.0, 0.0), Vec3::ONE, 0.0);
+        assert!((primitive_signed_distance(&a, &b) + 0.2).abs() < 1e-4);
+        let c = cube(Vec3::new(1.3, 0.0, 0.0), Vec3::ONE, 0.0);
+        assert!((primitive_signed_distance(&a, &c) - 0.3).abs() < 1e-4);
     }
 
     #[test]

@@ -1,23 +1,27 @@
 //! Room layouts for diorama: rooms, placements and the constraints they satisfy.
 //!
 //! Pure and seeded: every function takes its random stream as an argument, does no IO and touches no GPU.
-//! [`LayoutGenerator`] is the seam the full optimizer (issue 3) will plug into; [`SimplePlacer`] is the first
-//! implementation: one rectangular room, rejection sampling checked exactly with parry3d.
+//! [`LayoutGenerator`] is the seam; [`Optimizer`] is the implementation: a room type's program placed
+//! greedily with its arrangements, refined by simulated annealing, certified by [`constraints`].
 
+pub mod constraints;
 pub mod geom;
 pub mod nav;
-pub mod placer;
+pub mod optimizer;
 pub mod scene;
+pub mod shell;
 
 pub use nav::NavGrid;
-pub use placer::{LayoutGenerator, LayoutSpec, SimplePlacer};
-pub use scene::{Constraint, Door, Layout, LayoutReport, Obb, Primitive, Room, SceneObject};
+pub use optimizer::{LayoutGenerator, LayoutSpec, Optimizer};
+pub use scene::{Constraint, Door, Layout, LayoutReport, Obb, OptimizerStats, Primitive, Room, SceneObject, Surface};
 
 /// Why no layout could be made.
 #[derive(Debug, thiserror::Error)]
 pub enum LayoutError {
     #[error("unknown category `{0}` in objects.categories (it is not in the assets manifest)")]
     UnknownCategory(String),
+    #[error("unknown room type `{0}` in room.types (the assets manifest has no [rooms.{0}])")]
+    UnknownRoomType(String),
     #[error("no layout satisfies the constraints: {0}")]
     Infeasible(String),
 }

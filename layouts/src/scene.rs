@@ -1,6 +1,6 @@
 //! The static scene a layout produces: one room, its door, and the objects in it.
 
-use diorama_assets::PartKind;
+use diorama_assets::{PartKind, PlacementRule};
 
 use crate::geom::{Mat3, Vec2, Vec3};
 
@@ -103,6 +103,17 @@ pub struct Door {
     pub height_m: f32,
 }
 
+/// A flat surface of an object that small objects may rest on: a rectangle in the object's local xy at world
+/// height `z`, with `clear_m` of free height above it (0: open above).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Surface {
+    pub z: f32,
+    /// Rectangle in the object's local frame (metres): `[x_min, x_max]`, `[y_min, y_max]`.
+    pub x: [f32; 2],
+    pub y: [f32; 2],
+    pub clear_m: f32,
+}
+
 /// Something in the scene with an id: furniture, a small object, or structure (floor, walls, ceiling).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SceneObject {
@@ -119,10 +130,18 @@ pub struct SceneObject {
     pub parent: Option<u32>,
     /// A flat covering (rug) that furniture may stand on.
     pub flat: bool,
-    /// Placed with its back against a wall.
-    pub against_wall: bool,
-    /// Height of the flat top small objects may stand on, if this is a support.
-    pub support_top_z: Option<f32>,
+    /// How it was placed (structure counts as `Floor`).
+    pub placement: PlacementRule,
+    /// The wall (index into `Room::wall_frame`) its back stands against, for wall and corner placements.
+    pub wall: Option<usize>,
+    /// Has a functional front to keep clear.
+    pub front: bool,
+    /// Id of the anchor it is arranged around (chairs around a table), if any.
+    pub anchor: Option<u32>,
+    /// Surfaces small objects may rest on.
+    pub surfaces: Vec<Surface>,
+    /// Which of the parent's surfaces it rests on.
+    pub parent_surface: Option<usize>,
     /// Yaw of the object's local frame about +z, radians.
     pub yaw_rad: f32,
 }
@@ -138,13 +157,31 @@ pub struct Constraint {
     pub detail: String,
 }
 
+/// What the optimizer did.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OptimizerStats {
+    pub iterations: u32,
+    pub accepted_moves: u32,
+    pub initial_score: f32,
+    pub final_score: f32,
+    pub elapsed_ms: f64,
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LayoutReport {
     pub constraints: Vec<Constraint>,
-    /// Floor and wall objects asked for and placed.
+    /// Room type whose program furnished the room.
+    pub room_type: String,
+    /// Furniture asked for by the program and placed.
     pub requested_objects: u32,
     pub placed_objects: u32,
     pub small_objects: u32,
+    /// Categories of optional (or, in best-effort mode, required) objects that could not be placed, with why.
+    pub dropped: Vec<(String, String)>,
+    pub stats: OptimizerStats,
+    /// The functional-front clearance and walking-agent radius the constraints were checked with, metres.
+    pub front_clearance_m: f32,
+    pub agent_radius_m: f32,
 }
 
 /// A furnished room.

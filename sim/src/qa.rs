@@ -177,16 +177,19 @@ mod tests {
     use super::*;
     use crate::visibility::FrameVisibility;
     use diorama_assets::Manifest;
-    use diorama_layouts::{LayoutGenerator, LayoutSpec, SimplePlacer};
+    use diorama_layouts::{LayoutGenerator, LayoutSpec, Optimizer};
     use rand::SeedableRng;
 
     fn layout(seed: u64) -> Layout {
+        // Dining rooms: several chairs to count, a unique table to measure.
         let spec = LayoutSpec {
-            object_count: [8, 14],
-            small_per_support: [1, 2],
+            room_types: vec!["dining_room".into()],
+            small_per_surface: [1, 2],
             ..LayoutSpec::typical(&Manifest::builtin())
         };
-        SimplePlacer.generate(&spec, &Manifest::builtin(), &mut ChaCha8Rng::seed_from_u64(seed)).unwrap()
+        (seed..seed + 20)
+            .find_map(|s| Optimizer.generate(&spec, &Manifest::builtin(), &mut ChaCha8Rng::seed_from_u64(s)).ok())
+            .expect("a layout within 20 seeds")
     }
 
     /// Pretends every object was seen with 5000 pixels in frame 0.

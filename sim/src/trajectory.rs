@@ -258,16 +258,12 @@ pub fn unseen_objects(layout: &Layout, shapes: &SceneShapes, poses: &[CameraPose
 mod tests {
     use super::*;
     use diorama_assets::Manifest;
-    use diorama_layouts::{LayoutGenerator, LayoutSpec, SimplePlacer};
+    use diorama_layouts::{LayoutGenerator, LayoutSpec, Optimizer};
     use rand::SeedableRng;
 
     fn spec() -> (LayoutSpec, WalkthroughSpec) {
-        let layout = LayoutSpec {
-            width_m: [4.0, 6.0],
-            depth_m: [4.0, 6.0],
-            object_count: [6, 12],
-            ..LayoutSpec::typical(&Manifest::builtin())
-        };
+        let layout =
+            LayoutSpec { width_m: [4.0, 6.0], depth_m: [4.0, 6.0], ..LayoutSpec::typical(&Manifest::builtin()) };
         let walk = WalkthroughSpec {
             frames: 48,
             eye_height_m: 1.6,
@@ -284,7 +280,7 @@ mod tests {
         let manifest = Manifest::builtin();
         let mut planned = 0;
         for seed in 0..25u64 {
-            let Ok(layout) = SimplePlacer.generate(&ls, &manifest, &mut ChaCha8Rng::seed_from_u64(seed)) else {
+            let Ok(layout) = Optimizer.generate(&ls, &manifest, &mut ChaCha8Rng::seed_from_u64(seed)) else {
                 continue;
             };
             let Ok(t) = walkthrough(&layout, &ws, &mut ChaCha8Rng::seed_from_u64(seed)) else { continue };
@@ -308,8 +304,7 @@ mod tests {
     fn first_planned(ls: &LayoutSpec, ws: &WalkthroughSpec) -> (Layout, Trajectory) {
         (0..50u64)
             .find_map(|seed| {
-                let layout =
-                    SimplePlacer.generate(ls, &Manifest::builtin(), &mut ChaCha8Rng::seed_from_u64(seed)).ok()?;
+                let layout = Optimizer.generate(ls, &Manifest::builtin(), &mut ChaCha8Rng::seed_from_u64(seed)).ok()?;
                 let t = walkthrough(&layout, ws, &mut ChaCha8Rng::seed_from_u64(seed)).ok()?;
                 Some((layout, t))
             })

@@ -62,6 +62,17 @@ impl From<&Primitive> for PartRecord {
 }
 
 #[derive(Serialize)]
+struct SurfaceRecord {
+    /// World height of the surface, metres.
+    z: f64,
+    /// Extent in the object's local frame (its `obb.axes`), metres, relative to the box centre.
+    x: [f64; 2],
+    y: [f64; 2],
+    /// Free height above (a shelf's next board); 0: open above.
+    clear_m: f64,
+}
+
+#[derive(Serialize)]
 struct ObjectRecord<'a> {
     id: u32,
     category: &'a str,
@@ -73,6 +84,15 @@ struct ObjectRecord<'a> {
     parent: Option<u32>,
     asset: Option<&'a str>,
     dynamic: bool,
+    /// Additions for independent checking: how it was placed, the wall behind it, whether its front must stay
+    /// clear, what it is arranged around, its support surfaces and which of its parent's it rests on.
+    placement: &'static str,
+    wall: Option<usize>,
+    front: bool,
+    anchor: Option<u32>,
+    surfaces: Vec<SurfaceRecord>,
+    parent_surface: Option<usize>,
+    flat: bool,
 }
 
 #[derive(Serialize)]
@@ -113,13 +133,32 @@ struct ConstraintRecord<'a> {
 }
 
 #[derive(Serialize)]
+struct DroppedRecord<'a> {
+    category: &'a str,
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
+struct OptimizerRecord {
+    iterations: u32,
+    accepted_moves: u32,
+    initial_score: f64,
+    final_score: f64,
+}
+
+#[derive(Serialize)]
 struct LayoutReportRecord<'a> {
     generator: &'a str,
+    room_type: &'a str,
     attempts: u32,
     requested_objects: u32,
     placed_objects: u32,
     small_objects: u32,
+    front_clearance_m: f64,
+    agent_radius_m: f64,
     constraints: Vec<ConstraintRecord<'a>>,
+    dropped: Vec<DroppedRecord<'a>>,
+    optimizer: OptimizerRecord,
 }
 
 #[derive(Serialize)]
@@ -233,16 +272,44 @@ pub fn scene_json(f: &SceneFacts<'_>) -> Vec<u8> {
                 parent: o.parent,
                 asset: (!o.structural).then_some(o.category.as_str()),
                 dynamic: false,
+                placement: match o.placement {
+                    diorama_assets::PlacementRule::Floor => "floor",
+                    diorama_assets::PlacementRule::Wall => "wall",
+                    diorama_assets::PlacementRule::Corner => "corner",
+                    diorama_assets::PlacementRule::Surface => "surface",
+                },
+                wall: o.wall,
+                front: o.front,
+                anchor: o.anchor,
+                surfaces: o
+                    .surfaces
+                    .iter()
+                    .map(|s| SurfaceRecord { z: r(s.z), x: s.x.map(r), y: s.y.map(r), clear_m: r(s.clear_m) })
+                    .collect(),
+                parent_surface: o.parent_surface,
+                flat: o.flat,
             })
             .collect(),
         lights: f.lights,
         materials: MaterialsRecord { model: "lambert", albedo: "objects[].parts[].albedo (linear RGB)" },
         layout_report: LayoutReportRecord {
-            generator: "simple_placer",
+            generator: "optimizer",
+            room_type: &l.report.room_type,
             attempts: f.layout_attempts,
             requested_objects: l.report.requested_objects,
             placed_objects: l.report.placed_objects,
             small_objects: l.report.small_objects,
+            front_clearance_m: r(l.report.front_clearance_m),
+            agent_radius_m: r(l.report.agent_radius_m),
+            dropped: l.report.dropped.iter().map(|(c, why)| DroppedRecord { category: c, reason: why }).collect(),
+            optimizer: OptimizerRecord {
+                iterations: l.report.stats.iterations,
+                accepted_moves: l.report.stats.accepted_moves,
+                initial_score: r(l.report.stats.initial_score),
+                // Wall-clock time is left out: it varies run to run and scene.json is byte-identical for a
+                // seed. `cargo bench --bench layouts` measures it.
+                final_score: r(l.report.stats.final_score),
+            },
             constraints: l
                 .report
                 .constraints

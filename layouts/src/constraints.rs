@@ -1,0 +1,192 @@
+//! The certificate: every hard constraint measured on a finished layout, with its slack.
+//!
+//! These checks read only the layout's geometry (parts, boxes, surfaces, the door) and its declared relations;
+//! none of the optimizer's bookkeeping. They are the predicates the optimizer enforces, and the report that
+//! scene.json carries.
+
+use parry3d::math::Pose;
+use parry3d::query::PointQuery;
+use parry3d::shape::Cuboid;
+
+use crate::geom::{Quat, Vec2, Vec3, parts_distance, parts_signed_distance};
+use crate::nav::NavGrid;
+use crate::scene::{Constraint, Layout, SceneObject};
+use crate::shell::{DOOR_ZONE_DEPTH_M, door_zone, front_zone, inside_margin, mates};
+
+/// Penetration allowed between two solids, metres.
+pub const PENETRATION_TOLERANCE_M: f32 = 1e-3;
+/// Largest gap between a small object and its support surface, metres.
+pub const CONTACT_TOLERANCE_M: f32 = 1e-3;
+/// Largest gap between a wall-placed object's back and its wall, metres.
+pub const MAX_WALL_GAP_M: f32 = 0.02;
+/// Cell size of the navigation grid, metres.
+pub const NAV_CELL_M: f32 = 0.1;
+
+/// Distance on the floor plane from a point to an object's footprint rectangle.
+pub fn footprint_distance(o: &SceneObject, p: Vec2) -> f32 {
+    let h = o.obb.size * 0.5;
+    let cuboid = Cuboid::new(Vec3::new(h.x, h.y, 1.0));
+    let pose =
+        Pose::from_parts(Vec3::new(o.obb.center.x, o.obb.center.y, 0.0), Quat::from_mat3(&o.obb.world_from_local));
+    cuboid.distance_to_point(&pose, Vec3::new(p.x, p.y, 0.0), true)
+}
+
+/// Whether a floor point lies on the object's front side (local y beyond its front face, less 5 cm).
+fn on_front_side(o: &SceneObject, p: Vec2) -> bool {
+    let local = o.obb.world_from_local.transpose() * (Vec3::new(p.x, p.y, o.obb.center.z) - o.obb.center);
+    local.y > o.obb.size.y / 2.0 - 0.05
+}
+
+/// Measures every hard constraint. `front_clearance_m` and `agent_radius_m` are the requirements.
+pub fn check_constraints(layout: &Layout, front_clearance_m: f32, agent_radius_m: f32) -> Vec<Constraint> {
+    let furniture: Vec<&SceneObject> = layout.furniture().collect();
+    let solid: Vec<&SceneObject> = furniture.iter().copied().filter(|o| !o.flat).collect();
+    let mut out = Vec::new();
+    let mut add =
+        |name, slack: f32, holds: bool, unit, detail: String| out.push(Constraint { name, holds, slack, unit, detail });
+
+    // No interpenetration, on the real part shapes (rugs lie under furniture; a small object touches its support).
+    let (mut worst, mut pair) = (f32::INFINITY, String::from("fewer than two solid objects"));
+    for (i, a) in solid.iter().enumerate() {
+        for b in &solid[i + 1..] {
+            if a.parent == Some(b.id) || b.parent == Some(a.id) {
+                continue;
+            }
+            let d = parts_signed_distance(&a.parts, &b.parts);
+            if d < worst {
+                worst = d;
+                pair = format!("closest pair: {} #{} and {} #{}", a.category, a.id, b.category, b.id);
+            }
+        }
+    }
+    add("no_interpenetration", worst + PENETRATION_TOLERANCE_M, worst >= -PENETRATION_TOLERANCE_M, "m", pair);
+
+    let (inside, who) = furniture
+        .iter()
+        .map(|o| (inside_margin(&layout.room, &o.obb), o.id))
+        .fold((f32::INFINITY, 0), |a, b| if b.0 < a.0 { b } else { a });
+    add("inside_room", inside, inside >= -1e-4, "m", format!("tightest object #{who}"));
+
+    // Support contact, headroom and static stability of everything standing on another object.
+    let (mut contact, mut headroom, mut stability) = (0.0f32, f32::INFINITY, f32::INFINITY);
+    for o in furniture.iter().filter(|o| o.parent.is_some()) {
+        let parent = layout.object(o.parent.unwrap()).expect("parent exists");
+        let Some(surface) = o.parent_surface.and_then(|i| parent.surfaces.get(i)) else {
+            contact = f32::INFINITY;
+            continue;
+        };
+        let bottom = o.obb.center.z - o.obb.size.z / 2.0;
+        contact = contact.max((bottom - surface.z).abs());
+        if surface.clear_m > 0.0 {
+            headroom = headroom.min(surface.clear_m - o.obb.size.z);
+        }
+        // Centre of mass (box centre) over the support rectangle, in the support's frame.
+        let local = parent.obb.world_from_local.transpose() * (o.obb.center - parent.obb.center);
+        let margin = (local.x - surface.x[0])
+            .min(surface.x[1] - local.x)
+            .min(local.y - surface.y[0])
+            .min(surface.y[1] - local.y);
+        stability = stability.min(margin);
+    }
+    add(
+        "support_contact",
+        CONTACT_TOLERANCE_M - contact,
+        contact <= CONTACT_TOLERANCE_M,
+        "m",
+        format!("largest gap between a supported object and its surface: {contact:.6} m"),
+    );
+    let headroom = if headroom.is_finite() { headroom } else { 0.0 };
+    add("shelf_headroom", headroom, headroom >= 0.0, "m", "least free height above objects inside shelves".into());
+    let stability = if stability.is_finite() { stability } else { 0.0 };
+    add(
+        "stability",
+        stability,
+        stability > 0.0 || !furniture.iter().any(|o| o.parent.is_some()),
+        "m",
+        "least distance from a supported object's centre of mass to the edge of its support surface".into(),
+    );
+
+    let mut worst_wall = 0.0f32;
+    for o in furniture.iter().filter(|o| o.wall.is_some()) {
+        let back = o.obb.world_from_local * Vec3::new(0.0, -o.obb.size.y / 2.0, 0.0) + o.obb.center;
+        let r = &layout.room;
+        worst_wall = worst_wall.max(back.x.min(back.y).min(r.width_m - back.x).min(r.depth_m - back.y));
+    }
+    add(
+        "wall_contact",
+        MAX_WALL_GAP_M - worst_wall,
+        worst_wall < MAX_WALL_GAP_M,
+        "m",
+        format!("largest gap between a wall-placed object's back and its wall: {worst_wall:.4} m (under 2 cm)"),
+    );
+
+    let zone = door_zone(&layout.room, &layout.door);
+    let door_gap =
+        solid.iter().map(|o| parts_distance(&o.parts, std::slice::from_ref(&zone))).fold(f32::INFINITY, f32::min);
+    add(
+        "door_clearance",
+        door_gap,
+        door_gap > 0.0,
+        "m",
+        format!("the door's {DOOR_ZONE_DEPTH_M} m swing zone is free of furniture"),
+    );
+
+    // Functional fronts: a clear zone inside the room, free of everything but the object's own group.
+    let (mut front, mut front_who) = (f32::INFINITY, String::from("no object with a functional front"));
+    for o in solid.iter().filter(|o| o.front && o.parent.is_none()) {
+        let z = front_zone(o, front_clearance_m);
+        let mut m = inside_margin(
+            &layout.room,
+            &crate::scene::Obb { center: z.center, size: z.size, world_from_local: z.world_from_local },
+        );
+        for other in solid.iter().filter(|p| p.id != o.id && !mates(o, p) && p.parent.is_none()) {
+            m = m.min(parts_distance(&other.parts, std::slice::from_ref(&z)));
+        }
+        if m < front {
+            front = m;
+            front_who = format!("tightest: {} #{}", o.category, o.id);
+        }
+    }
+    add(
+        "front_clearance",
+        front,
+        front > 0.0,
+        "m",
+        format!("{front_clearance_m} m in front of functional sides; {front_who}"),
+    );
+
+    // Walkable access from the entrance, and to the access side of every floor object with a front.
+    let grid = NavGrid::build(layout, agent_radius_m, NAV_CELL_M);
+    let reach = grid.reachable_from_door(layout);
+    let reachable: Vec<Vec2> = (0..grid.ny)
+        .flat_map(|j| (0..grid.nx).map(move |i| (i, j)))
+        .filter(|&(i, j)| reach[j * grid.nx + i])
+        .map(|c| grid.center(c))
+        .collect();
+    let area = reachable.len() as f32 * NAV_CELL_M * NAV_CELL_M;
+    let reach_limit = front_clearance_m.max(agent_radius_m) + NAV_CELL_M;
+    let (mut access, mut access_who) = (reach_limit, String::new());
+    for o in solid.iter().filter(|o| o.front && o.parent.is_none()) {
+        // Arranged seats (chairs at a table, a desk chair) are reached from any side; others from the front.
+        let any_side = o.anchor.is_some();
+        let d = reachable
+            .iter()
+            .filter(|p| any_side || on_front_side(o, **p))
+            .map(|p| footprint_distance(o, *p))
+            .fold(f32::INFINITY, f32::min);
+        if reach_limit - d < access {
+            access = reach_limit - d;
+            access_who = format!("; farthest: {} #{} at {d:.2} m", o.category, o.id);
+        }
+    }
+    add(
+        "walkable_access",
+        access.min(area - 1.0),
+        access >= 0.0 && area >= 1.0,
+        "m",
+        format!(
+            "a {agent_radius_m} m agent reaches {area:.2} m2 from the door, and comes within {reach_limit:.2} m of every functional front{access_who}"
+        ),
+    );
+    out
+}

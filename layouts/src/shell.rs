@@ -1,0 +1,298 @@
+//! The room shell (floor, ceiling, walls with a door opening) and the geometry every layout step shares:
+//! instantiating a category at a pose, wall poses, keep-clear zones.
+
+use diorama_assets::{Category, PartKind, PlacementRule};
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+
+use crate::LayoutError;
+use crate::geom::{Mat3, Vec2, Vec3, world_from_yaw};
+use crate::scene::{Door, Obb, Primitive, Room, SceneObject, Surface};
+
+pub const WALL_THICKNESS_M: f32 = 0.1;
+/// Gap between a wall-placed object's back and its wall (under the 2 cm the certificate allows).
+pub const WALL_GAP_M: f32 = 0.01;
+/// Depth of the keep-clear zone in front of a door: its swing.
+pub const DOOR_ZONE_DEPTH_M: f32 = 0.9;
+/// Height up to which a functional front must be clear.
+const FRONT_ZONE_TOP_M: f32 = 1.2;
+
+pub fn sample(rng: &mut ChaCha8Rng, range: [f32; 2]) -> f32 {
+    if range[1] > range[0] { rng.random_range(range[0]..=range[1]) } else { range[0] }
+}
+
+pub fn sample_size(cat: &Category, rng: &mut ChaCha8Rng) -> Vec3 {
+    Vec3::new(sample(rng, cat.size_x_m), sample(rng, cat.size_y_m), sample(rng, cat.size_z_m))
+}
+
+pub fn place_door(room: &Room, width_m: f32, height_m: f32, rng: &mut ChaCha8Rng) -> Result<Door, LayoutError> {
+    let wall = rng.random_range(0..4usize);
+    let (origin, along, _, length) = room.wall_frame(wall);
+    let margin = 0.3 + width_m / 2.0;
+    if length < 2.0 * margin {
+        return Err(LayoutError::Infeasible(format!("a {length:.2} m wall is too short for a {width_m:.2} m door")));
+    }
+    let s = rng.random_range(margin..=length - margin);
+    let c = origin + along * s;
+    Ok(Door { wall, center: Vec3::new(c.x, c.y, 0.0), width_m, height_m })
+}
+
+pub fn box_part(center: Vec3, size: Vec3, color: [f32; 3]) -> Primitive {
+    Primitive { kind: PartKind::Box, center, size, world_from_local: Mat3::IDENTITY, color }
+}
+
+fn structural(id: u32, category: &str, obb: Obb, parts: Vec<Primitive>) -> SceneObject {
+    SceneObject {
+        id,
+        category: category.into(),
+        name: category.into(),
+        structural: true,
+        obb,
+        parts,
+        parent: None,
+        flat: false,
+        placement: PlacementRule::Floor,
+        wall: None,
+        front: false,
+        anchor: None,
+        surfaces: vec![],
+        parent_surface: None,
+        yaw_rad: 0.0,
+    }
+}
+
+/// Floor (id 1), ceiling (2) and four walls (3..=6); the door wall is split around the opening.
+pub fn structure(room: &Room, door: &Door) -> Vec<SceneObject> {
+    let (w, d, h, t) = (room.width_m, room.depth_m, room.height_m, WALL_THICKNESS_M);
+    let slab = |center: Vec3, size: Vec3| Obb { center, size, world_from_local: Mat3::IDENTITY };
+    let floor = slab(Vec3::new(w / 2.0, d / 2.0, -t / 2.0), Vec3::new(w + 2.0 * t, d + 2.0 * t, t));
+    let ceiling = slab(Vec3::new(w / 2.0, d / 2.0, h + t / 2.0), Vec3::new(w + 2.0 * t, d + 2.0 * t, t));
+    let mut out = vec![
+        structural(1, "floor", floor, vec![box_part(floor.center, floor.size, [0.55, 0.5, 0.45])]),
+        structural(2, "ceiling", ceiling, vec![box_part(ceiling.center, ceiling.size, [0.9, 0.9, 0.9])]),
+    ];
+    let wall_color = [0.82, 0.8, 0.74];
+    for i in 0..4 {
+        let (origin, along, inward, length) = room.wall_frame(i);
+        // The slab runs along the wall outside the room, overlapping the corners.
+        let mid = origin + along * (length / 2.0) - inward * (t / 2.0);
+        let along3 = Vec3::new(along.x.abs(), along.y.abs(), 0.0);
+        let across3 = Vec3::new(inward.x.abs(), inward.y.abs(), 0.0);
+        let full = along3 * (length + 2.0 * t) + across3 * t + Vec3::Z * h;
+        let obb = slab(Vec3::new(mid.x, mid.y, h / 2.0), full);
+        let parts = if i == door.wall {
+            let s_door = (Vec2::new(door.center.x, door.center.y) - origin).dot(along);
+            let (s0, s1) = (s_door - door.width_m / 2.0, s_door + door.width_m / 2.0);
+            let piece = |a: f32, b: f32, z0: f32, z1: f32| {
+                let c = origin + along * ((a + b) / 2.0) - inward * (t / 2.0);
+                box_part(
+                    Vec3::new(c.x, c.y, (z0 + z1) / 2.0),
+                    along3 * (b - a) + across3 * t + Vec3::Z * (z1 - z0),
+                    wall_color,
+                )
+            };
+            vec![piece(-t, s0, 0.0, h), piece(s1, length + t, 0.0, h), piece(s0, s1, door.height_m, h)]
+        } else {
+            vec![box_part(obb.center, obb.size, wall_color)]
+        };
+        out.push(structural(3 + i as u32, "wall", obb, parts));
+    }
+    out
+}
+
+/// An object of `cat` with footprint centre `pos` (z = the surface it stands on), yaw and size.
+pub fn instantiate(id: u32, key: &str, cat: &Category, pos: Vec3, yaw_rad: f32, size: Vec3) -> SceneObject {
+    let rot = world_from_yaw(yaw_rad);
+    let parts = cat
+        .parts
+        .iter()
+        .map(|p| {
+            let local = Vec3::from(p.center) * size;
+            let part_size = match p.kind {
+                PartKind::Box => Vec3::from(p.size) * size,
+                PartKind::Cylinder => {
+                    let dia = p.size[0] * size.x.min(size.y);
+                    Vec3::new(dia, dia, p.size[2] * size.z)
+                }
+            };
+            Primitive {
+                kind: p.kind,
+                center: pos + rot * local,
+                size: part_size,
+                world_from_local: rot,
+                color: cat.part_color(p),
+            }
+        })
+        .collect();
+    let surfaces = cat
+        .support_surfaces()
+        .iter()
+        .map(|s| Surface {
+            z: pos.z + s.z * size.z,
+            x: [s.x[0] * size.x, s.x[1] * size.x],
+            y: [s.y[0] * size.y, s.y[1] * size.y],
+            clear_m: s.clear * size.z,
+        })
+        .collect();
+    SceneObject {
+        id,
+        category: key.into(),
+        name: cat.name.clone(),
+        structural: false,
+        obb: Obb { center: pos + Vec3::Z * (size.z / 2.0), size, world_from_local: rot },
+        parts,
+        parent: None,
+        flat: cat.flat,
+        placement: cat.placement,
+        wall: None,
+        front: cat.front,
+        anchor: None,
+        surfaces,
+        parent_surface: None,
+        yaw_rad,
+    }
+}
+
+/// The same object moved rigidly: rotated by `angle` about the vertical through `pivot`, then shifted by `delta`.
+pub fn transformed(o: &SceneObject, pivot: Vec3, angle: f32, delta: Vec3) -> SceneObject {
+    let rot = world_from_yaw(angle);
+    let move_point = |p: Vec3| pivot + rot * (p - pivot) + delta;
+    let mut out = o.clone();
+    out.obb.center = move_point(o.obb.center);
+    out.obb.world_from_local = rot * o.obb.world_from_local;
+    for p in &mut out.parts {
+        p.center = move_point(p.center);
+        p.world_from_local = rot * p.world_from_local;
+    }
+    for s in &mut out.surfaces {
+        s.z += delta.z;
+    }
+    out.yaw_rad = o.yaw_rad + angle;
+    out
+}
+
+/// Footprint centre and yaw of an object of depth `depth_m` with its back against wall `wall` at along-wall
+/// coordinate `s`, facing into the room.
+pub fn wall_pose(room: &Room, wall: usize, s: f32, depth_m: f32) -> (Vec3, f32) {
+    let (origin, along, inward, _) = room.wall_frame(wall);
+    let p = origin + along * s + inward * (depth_m / 2.0 + WALL_GAP_M);
+    (Vec3::new(p.x, p.y, 0.0), f32::atan2(-inward.x, inward.y))
+}
+
+/// The keep-clear box in front of the door, as a primitive: the door's swing.
+pub fn door_zone(room: &Room, door: &Door) -> Primitive {
+    let (_, along, inward, _) = room.wall_frame(door.wall);
+    let c = Vec2::new(door.center.x, door.center.y) + inward * (DOOR_ZONE_DEPTH_M / 2.0);
+    let along3 = Vec3::new(along.x.abs(), along.y.abs(), 0.0);
+    let across3 = Vec3::new(inward.x.abs(), inward.y.abs(), 0.0);
+    box_part(
+        Vec3::new(c.x, c.y, door.height_m / 2.0),
+        along3 * (door.width_m + 0.2) + across3 * DOOR_ZONE_DEPTH_M + Vec3::Z * door.height_m,
+        [0.0; 3],
+    )
+}
+
+/// The box that must stay clear in front of an object's functional front: as wide as the object,
+/// `clearance_m` deep, from just above the floor to 1.2 m.
+pub fn front_zone(o: &SceneObject, clearance_m: f32) -> Primitive {
+    let r = o.obb.world_from_local;
+    let floor_z = o.obb.center.z - o.obb.size.z / 2.0;
+    let local = Vec3::new(0.0, o.obb.size.y / 2.0 + clearance_m / 2.0 + 0.002, 0.0);
+    let c = o.obb.center + r * local;
+    Primitive {
+        kind: PartKind::Box,
+        center: Vec3::new(c.x, c.y, floor_z + 0.02 + (FRONT_ZONE_TOP_M - 0.02) / 2.0),
+        size: Vec3::new(o.obb.size.x, clearance_m, FRONT_ZONE_TOP_M - 0.02),
+        world_from_local: r,
+        color: [0.0; 3],
+    }
+}
+
+/// How far the box stays inside the room (negative: it pokes out through a wall, floor or ceiling), metres.
+pub fn inside_margin(room: &Room, obb: &Obb) -> f32 {
+    obb.corners()
+        .iter()
+        .map(|c| c.x.min(c.y).min(room.width_m - c.x).min(room.depth_m - c.y).min(room.height_m - c.z).min(c.z + 1e-4))
+        .fold(f32::INFINITY, f32::min)
+}
+
+/// Whether two objects are arranged together (one anchors the other, or they share an anchor).
+pub fn mates(a: &SceneObject, b: &SceneObject) -> bool {
+    a.anchor == Some(b.id) || b.anchor == Some(a.id) || (a.anchor.is_some() && a.anchor == b.anchor)
+}
+
+/// Axis-aligned bounds (min, max) of an object's box.
+pub fn aabb(o: &SceneObject) -> (Vec3, Vec3) {
+    let cs = o.obb.corners();
+    cs.iter().fold((cs[0], cs[0]), |(lo, hi), c| (lo.min(*c), hi.max(*c)))
+}
+
+/// Gap between two axis-aligned boxes (0 when they overlap): a cheap lower bound of the true distance.
+pub fn aabb_gap(a: (Vec3, Vec3), b: (Vec3, Vec3)) -> f32 {
+    let d = (b.0 - a.1).max(a.0 - b.1).max(Vec3::ZERO);
+    d.length()
+}
+
+/// Layouts for tests of other modules.
+#[cfg(test)]
+pub mod tests_support {
+    use super::*;
+    use crate::scene::{Layout, LayoutReport};
+
+    /// A 4 x 3 x 2.6 m room with a door in wall 0 and no furniture.
+    pub fn open_room() -> Layout {
+        let room = Room { id: 0, name: "room".into(), width_m: 4.0, depth_m: 3.0, height_m: 2.6 };
+        let door = Door { wall: 0, center: Vec3::new(2.0, 0.0, 0.0), width_m: 0.9, height_m: 2.1 };
+        let objects = structure(&room, &door);
+        Layout { room, door, objects, report: LayoutReport::default() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diorama_assets::Manifest;
+
+    #[test]
+    fn front_zone_lies_in_front_of_a_wall_object() {
+        let m = Manifest::builtin();
+        let room = Room { id: 0, name: "r".into(), width_m: 4.0, depth_m: 4.0, height_m: 2.6 };
+        // A cabinet against wall 0 (y = 0) faces +y: its zone spans y in [depth, depth + 0.6].
+        let (pos, yaw) = wall_pose(&room, 0, 2.0, 0.5);
+        let o = instantiate(7, "cabinet", m.get("cabinet").unwrap(), pos, yaw, Vec3::new(1.0, 0.5, 0.9));
+        let z = front_zone(&o, 0.6);
+        let front_face = WALL_GAP_M + 0.5;
+        assert!((z.center.y - (front_face + 0.3 + 0.002)).abs() < 1e-5, "{}", z.center);
+        assert!((z.center.x - 2.0).abs() < 1e-5 && (z.size.y - 0.6).abs() < 1e-6);
+    }
+
+    #[test]
+    fn rigid_transform_moves_every_part() {
+        let m = Manifest::builtin();
+        let o =
+            instantiate(7, "chair", m.get("chair").unwrap(), Vec3::new(1.0, 1.0, 0.0), 0.0, Vec3::new(0.5, 0.5, 0.9));
+        let t = transformed(&o, Vec3::new(1.0, 1.0, 0.0), std::f32::consts::FRAC_PI_2, Vec3::new(0.5, 0.0, 0.0));
+        // The chair's front (+y) now points to -x; its centre moved by 0.5 m in x.
+        assert!((t.obb.world_from_local.y_axis - Vec3::new(-1.0, 0.0, 0.0)).length() < 1e-6);
+        assert!((t.obb.center - (o.obb.center + Vec3::new(0.5, 0.0, 0.0))).length() < 1e-6);
+        let again = instantiate(
+            7,
+            "chair",
+            m.get("chair").unwrap(),
+            Vec3::new(1.5, 1.0, 0.0),
+            std::f32::consts::FRAC_PI_2,
+            Vec3::new(0.5, 0.5, 0.9),
+        );
+        for (a, b) in t.parts.iter().zip(&again.parts) {
+            assert!((a.center - b.center).length() < 1e-5);
+        }
+    }
+
+    #[test]
+    fn aabb_gap_is_euclidean_between_separated_boxes() {
+        let a = (Vec3::ZERO, Vec3::ONE);
+        let b = (Vec3::new(4.0, 5.0, 0.0), Vec3::new(5.0, 6.0, 1.0));
+        assert!((aabb_gap(a, b) - 5.0).abs() < 1e-6);
+        assert_eq!(aabb_gap(a, (Vec3::splat(0.5), Vec3::splat(2.0))), 0.0);
+    }
+}
