@@ -107,8 +107,8 @@ impl Default for RoomConfig {
     fn default() -> Self {
         RoomConfig {
             types: diorama_assets::Manifest::builtin().rooms.keys().cloned().collect(),
-            width_m: [3.8, 6.0],
-            depth_m: [3.8, 6.0],
+            width_m: [2.5, 7.0],
+            depth_m: [2.5, 7.0],
             height_m: [2.6, 3.0],
             door_width_m: 0.9,
             door_height_m: 2.1,

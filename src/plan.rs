@@ -67,7 +67,12 @@ pub fn intrinsics(config: &Config) -> Intrinsics {
 /// depends only on (build seed, scene index).
 pub fn plan_scene(config: &Config, manifest: &Manifest, index: u32) -> Result<PlannedScene, PlanError> {
     let scene_seed = seed::scene_seed(config.seed, index);
-    let spec = layout_spec(config);
+    let mut spec = layout_spec(config);
+    // Room types go round-robin from a seeded offset: every type appears equally often across a build, and
+    // the type of scene `index` depends only on (seed, index). Retries keep the type.
+    let types = &config.room.types;
+    let offset = seed::stream(config.seed, "room-types").random_range(0..types.len());
+    spec.room_types = vec![types[(offset + index as usize) % types.len()].clone()];
     let k = intrinsics(config);
     let walk = WalkthroughSpec {
         frames: config.camera.frames,

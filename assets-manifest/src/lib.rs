@@ -92,10 +92,13 @@ pub struct ProgramEntry {
     pub count: [u32; 2],
 }
 
-/// A room type: its furniture program and the small objects its surfaces may hold.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A room type: its floor size, its furniture program and the small objects its surfaces may hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoomType {
+    /// Floor size ranges along x and y, metres.
+    pub width_m: [f32; 2],
+    pub depth_m: [f32; 2],
     pub furniture: Vec<ProgramEntry>,
     pub small: Vec<String>,
 }
@@ -234,6 +237,14 @@ impl Manifest {
             }
         }
         for (key, room) in &self.rooms {
+            for (name, r) in [("width_m", room.width_m), ("depth_m", room.depth_m)] {
+                if !(r[0] >= 2.0 && r[0] <= r[1] && r[1] <= 30.0) {
+                    return Err(invalid(
+                        key,
+                        format!("{name} must be [min, max] with 2 <= min <= max <= 30, got {r:?}"),
+                    ));
+                }
+            }
             for entry in &room.furniture {
                 match self.categories.get(&entry.category) {
                     None => {
@@ -357,7 +368,7 @@ mod tests {
     #[test]
     fn room_program_with_unknown_category_is_rejected() {
         let text = format!(
-            "{BUILTIN_MANIFEST_TOML}\n[rooms.attic]\nfurniture = [{{ category = \"piano\", count = [1, 1] }}]\nsmall = []\n"
+            "{BUILTIN_MANIFEST_TOML}\n[rooms.attic]\nwidth_m = [3, 4]\ndepth_m = [3, 4]\nfurniture = [{{ category = \"piano\", count = [1, 1] }}]\nsmall = []\n"
         );
         let err = Manifest::from_toml_str(&text, "m.toml").unwrap_err().to_string();
         assert!(err.contains("piano") && err.contains("attic"), "{err}");

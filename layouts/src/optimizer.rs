@@ -51,11 +51,11 @@ pub struct LayoutSpec {
 }
 
 impl LayoutSpec {
-    /// A furnished room of 3.8 to 6 m a side of any room type of `manifest`: a starting point for tests.
+    /// A furnished room of any room type of `manifest`, sized by its type: a starting point for tests.
     pub fn typical(manifest: &Manifest) -> LayoutSpec {
         LayoutSpec {
-            width_m: [3.8, 6.0],
-            depth_m: [3.8, 6.0],
+            width_m: [2.5, 7.0],
+            depth_m: [2.5, 7.0],
             height_m: [2.5, 3.0],
             door_width_m: 0.9,
             door_height_m: 2.1,
@@ -126,8 +126,8 @@ impl LayoutGenerator for Optimizer {
         let room = Room {
             id: 0,
             name: room_type.clone(),
-            width_m: sample(rng, spec.width_m),
-            depth_m: sample(rng, spec.depth_m),
+            width_m: sample(rng, within(program.width_m, spec.width_m)),
+            depth_m: sample(rng, within(program.depth_m, spec.depth_m)),
             height_m: sample(rng, spec.height_m),
         };
         let door = place_door(&room, spec.door_width_m, spec.door_height_m, rng)?;
@@ -217,6 +217,12 @@ fn program_items(program: &diorama_assets::RoomType, spec: &LayoutSpec, rng: &mu
         };
     }
     items
+}
+
+/// The room type's size range limited to the spec's; the spec's alone when they do not overlap.
+fn within(own: [f32; 2], limit: [f32; 2]) -> [f32; 2] {
+    let (lo, hi) = (own[0].max(limit[0]), own[1].min(limit[1]));
+    if lo <= hi { [lo, hi] } else { limit }
 }
 
 /// Gives objects consecutive ids from `first`, rewriting anchors and parents.
