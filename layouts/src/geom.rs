@@ -42,7 +42,7 @@ pub fn primitive_signed_distance(a: &Primitive, b: &Primitive) -> f32 {
     match parry3d::query::contact(&pa, sa.as_ref(), &pb, sb.as_ref(), 0.0)
         .expect("parry3d supports box and cylinder contacts")
     {
-        Some(c) => c.dist.min(0.0),
+        Some(c) => c.dist,
         None => primitive_distance(a, b),
     }
 }

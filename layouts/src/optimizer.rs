@@ -87,6 +87,9 @@ const CANDIDATES: u32 = 40;
 const SMALL_GAP_M: f32 = 0.02;
 /// Gap kept between objects arranged together (a chair tucked at its table).
 const MATE_GAP_M: f32 = 0.005;
+/// Margin kept from keep-clear zones (door swing, functional fronts), so the certificate never rests on a
+/// floating-point tie.
+const ZONE_MARGIN_M: f32 = 1e-3;
 /// Soft cost of a program item the annealer leaves out: rooms should be furnished, not emptied to ease crowding.
 const MISSING_ITEM_COST: f32 = 0.5;
 
@@ -252,14 +255,14 @@ impl Room1<'_> {
             return Ok(()); // rugs may lie under anything, the door zone included
         }
         let bounds = aabb(o);
-        if aabb_gap(bounds, aabb_of(&self.zone)) <= 0.0
-            && parts_distance(&o.parts, std::slice::from_ref(&self.zone)) <= 0.0
+        if aabb_gap(bounds, aabb_of(&self.zone)) < ZONE_MARGIN_M
+            && parts_distance(&o.parts, std::slice::from_ref(&self.zone)) < ZONE_MARGIN_M
         {
             return Err("it would block the door");
         }
         let zone = o.front.then(|| front_zone(o, self.spec.front_clearance_m));
         if let Some(z) = &zone
-            && inside_margin(self.room, &obb_of(z)) < 0.0
+            && inside_margin(self.room, &obb_of(z)) < ZONE_MARGIN_M
         {
             return Err("its front would face a wall too closely");
         }
@@ -269,7 +272,8 @@ impl Room1<'_> {
             }
             let mate = mates(o, p);
             let gap = if mate { MATE_GAP_M } else { self.spec.furniture_gap_m };
-            let near = aabb_gap(bounds, aabb(p)) < gap + self.spec.front_clearance_m;
+            // Farther than the gap plus a front zone's depth, nothing below can fail.
+            let near = aabb_gap(bounds, aabb(p)) < gap + self.spec.front_clearance_m + 0.01;
             if !near {
                 continue;
             }
@@ -280,12 +284,13 @@ impl Room1<'_> {
                 continue;
             }
             if let Some(z) = &zone
-                && parts_distance(&p.parts, std::slice::from_ref(z)) <= 0.0
+                && parts_distance(&p.parts, std::slice::from_ref(z)) < ZONE_MARGIN_M
             {
                 return Err("furniture would block its front");
             }
             if p.front
-                && parts_distance(&o.parts, std::slice::from_ref(&front_zone(p, self.spec.front_clearance_m))) <= 0.0
+                && parts_distance(&o.parts, std::slice::from_ref(&front_zone(p, self.spec.front_clearance_m)))
+                    < ZONE_MARGIN_M
             {
                 return Err("it would block another object's front");
             }

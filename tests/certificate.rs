@@ -1,0 +1,344 @@
+//! The layout certificate, checked independently: layouts of every room type over many seeds are written to
+//! scene.json, and every hard constraint is recomputed here from that JSON alone (parts, boxes, surfaces,
+//! the door, declared relations) with parry3d. Nothing here calls the optimizer's own checks.
+
+use diorama::emit::records::{SceneFacts, scene_json};
+use diorama::{Config, plan};
+use diorama_assets::Manifest;
+use diorama_layouts::{LayoutGenerator, Optimizer};
+use diorama_sim::visibility::VisibilitySummary;
+use diorama_sim::{Intrinsics, seed};
+use parry3d::glamx::{Mat3, Quat, Vec3};
+use parry3d::math::Pose;
+use parry3d::query::{self, PointQuery};
+use parry3d::shape::{Cuboid, Cylinder, Segment, Shape};
+use serde_json::Value;
+
+const SEEDS_PER_ROOM_TYPE: u64 = 500;
+
+fn v3(v: &Value) -> Vec3 {
+    Vec3::new(v[0].as_f64().unwrap() as f32, v[1].as_f64().unwrap() as f32, v[2].as_f64().unwrap() as f32)
+}
+
+fn axes(v: &Value) -> Mat3 {
+    Mat3::from_cols(v3(&v[0]), v3(&v[1]), v3(&v[2]))
+}
+
+/// A box or cylinder from a `parts` record, as parry sees it.
+fn shape(part: &Value) -> (Box<dyn Shape>, Pose) {
+    let (c, s, r) = (v3(&part["center"]), v3(&part["size"]), axes(&part["axes"]));
+    let q = Quat::from_mat3(&r);
+    match part["kind"].as_str().unwrap() {
+        "box" => (Box::new(Cuboid::new(s * 0.5)), Pose::from_parts(c, q)),
+        "cylinder" => (
+            Box::new(Cylinder::new(s.z * 0.5, s.x * 0.5)),
+            Pose::from_parts(c, q * Quat::from_rotation_x(std::f32::consts::FRAC_PI_2)),
+        ),
+        k => panic!("unknown part kind {k}"),
+    }
+}
+
+fn boxed(center: Vec3, size: Vec3, r: Mat3) -> (Box<dyn Shape>, Pose) {
+    (Box::new(Cuboid::new(size * 0.5)), Pose::from_parts(center, Quat::from_mat3(&r)))
+}
+
+/// Signed distance between two shapes: negative when they penetrate.
+fn signed(a: &(Box<dyn Shape>, Pose), b: &(Box<dyn Shape>, Pose)) -> f32 {
+    match query::contact(&a.1, a.0.as_ref(), &b.1, b.0.as_ref(), 0.0).unwrap() {
+        Some(c) => c.dist,
+        None => query::distance(&a.1, a.0.as_ref(), &b.1, b.0.as_ref()).unwrap().distance,
+    }
+}
+
+struct Obj {
+    id: u64,
+    v: Value,
+    shapes: Vec<(Box<dyn Shape>, Pose)>,
+}
+
+impl Obj {
+    fn flag(&self, k: &str) -> bool {
+        self.v[k].as_bool().unwrap_or(false)
+    }
+    fn id_of(&self, k: &str) -> Option<u64> {
+        self.v[k].as_u64()
+    }
+    fn obb(&self) -> (Vec3, Vec3, Mat3) {
+        (v3(&self.v["obb"]["center"]), v3(&self.v["obb"]["size"]), axes(&self.v["obb"]["axes"]))
+    }
+    fn mates(&self, o: &Obj) -> bool {
+        self.id_of("anchor") == Some(o.id)
+            || o.id_of("anchor") == Some(self.id)
+            || (self.id_of("anchor").is_some() && self.id_of("anchor") == o.id_of("anchor"))
+    }
+}
+
+fn min_dist(a: &[(Box<dyn Shape>, Pose)], b: &[(Box<dyn Shape>, Pose)]) -> f32 {
+    a.iter().flat_map(|x| b.iter().map(move |y| signed(x, y))).fold(f32::INFINITY, f32::min)
+}
+
+/// Every violation found in one scene.json.
+fn violations(scene: &Value) -> Vec<String> {
+    let mut bad = Vec::new();
+    let room = &scene["rooms"][0];
+    let poly = room["polygon"].as_array().unwrap();
+    let (w, d) = (poly[2][0].as_f64().unwrap() as f32, poly[2][1].as_f64().unwrap() as f32);
+    let h = room["height"].as_f64().unwrap() as f32;
+    let report = &scene["layout_report"];
+    let clearance = report["front_clearance_m"].as_f64().unwrap() as f32;
+    let agent = report["agent_radius_m"].as_f64().unwrap() as f32;
+    let objs: Vec<Obj> = scene["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| Obj {
+            id: o["id"].as_u64().unwrap(),
+            v: o.clone(),
+            shapes: o["parts"].as_array().unwrap().iter().map(shape).collect(),
+        })
+        .collect();
+    let by_id = |id: u64| objs.iter().find(|o| o.id == id).unwrap();
+    let furniture: Vec<&Obj> = objs.iter().filter(|o| !o.flag("structural")).collect();
+    let solid: Vec<&Obj> = furniture.iter().copied().filter(|o| !o.flag("flat")).collect();
+    let corners = |c: Vec3, s: Vec3, r: Mat3| {
+        (0..8).map(move |i| {
+            let unit = Vec3::new(
+                if i & 1 == 0 { -0.5 } else { 0.5 },
+                if i & 2 == 0 { -0.5 } else { 0.5 },
+                if i & 4 == 0 { -0.5 } else { 0.5 },
+            );
+            c + r * (unit * s)
+        })
+    };
+    let inside = |c: Vec3, s: Vec3, r: Mat3| {
+        corners(c, s, r).all(|p| {
+            p.x >= -1e-4 && p.y >= -1e-4 && p.x <= w + 1e-4 && p.y <= d + 1e-4 && p.z >= -1e-4 && p.z <= h + 1e-4
+        })
+    };
+
+    for (i, a) in solid.iter().enumerate() {
+        for b in &solid[i + 1..] {
+            if a.id_of("parent") == Some(b.id) || b.id_of("parent") == Some(a.id) {
+                continue;
+            }
+            let dist = min_dist(&a.shapes, &b.shapes);
+            if dist < -1e-3 {
+                bad.push(format!("#{} and #{} interpenetrate by {:.4} m", a.id, b.id, -dist));
+            }
+        }
+    }
+    for o in &furniture {
+        let (c, s, r) = o.obb();
+        if !inside(c, s, r) {
+            let worst: Vec<Vec3> = corners(c, s, r)
+                .filter(|p| {
+                    !(p.x >= -1e-4
+                        && p.y >= -1e-4
+                        && p.x <= w + 1e-4
+                        && p.y <= d + 1e-4
+                        && p.z >= -1e-4
+                        && p.z <= h + 1e-4)
+                })
+                .collect();
+            bad.push(format!("#{} ({}) leaves the {w} x {d} x {h} room at {worst:?}", o.id, o.v["category"]));
+        }
+        if let Some(p) = o.id_of("parent") {
+            let parent = by_id(p);
+            let surf = &parent.v["surfaces"][o.v["parent_surface"].as_u64().unwrap() as usize];
+            let bottom = c.z - s.z / 2.0;
+            if (bottom - surf["z"].as_f64().unwrap() as f32).abs() > 1e-3 {
+                bad.push(format!("#{} does not rest on its surface", o.id));
+            }
+            let clear = surf["clear_m"].as_f64().unwrap() as f32;
+            if clear > 0.0 && s.z > clear {
+                bad.push(format!("#{} is taller than its shelf", o.id));
+            }
+            let (pc, _, pr) = parent.obb();
+            let local = pr.transpose() * (c - pc);
+            let (x, y) = (&surf["x"], &surf["y"]);
+            let f = |v: &Value, k: usize| v[k].as_f64().unwrap() as f32;
+            if !(local.x > f(x, 0) && local.x < f(x, 1) && local.y > f(y, 0) && local.y < f(y, 1)) {
+                bad.push(format!("#{}: centre of mass not over its support", o.id));
+            }
+        }
+        if o.v["wall"].is_u64() {
+            let back = c + r * Vec3::new(0.0, -s.y / 2.0, 0.0);
+            let gap = back.x.min(back.y).min(w - back.x).min(d - back.y);
+            if gap >= 0.02 {
+                bad.push(format!("#{} stands {gap:.3} m off its wall", o.id));
+            }
+        }
+    }
+
+    // The door's swing zone, derived here from the door record: which wall its centre lies on.
+    let door = &scene["doors"][0];
+    let dc = v3(&door["center"]);
+    let (dw, dh) = (door["width"].as_f64().unwrap() as f32, door["height"].as_f64().unwrap() as f32);
+    let (inward, along) = if dc.y.abs() < 1e-3 {
+        (Vec3::Y, Vec3::X)
+    } else if (dc.x - w).abs() < 1e-3 {
+        (-Vec3::X, Vec3::Y)
+    } else if (dc.y - d).abs() < 1e-3 {
+        (-Vec3::Y, Vec3::X)
+    } else {
+        (Vec3::X, Vec3::Y)
+    };
+    let zone_c = Vec3::new(dc.x, dc.y, dh / 2.0) + inward * 0.45;
+    let zone = [boxed(zone_c, Vec3::new(dw + 0.2, 0.9, dh), Mat3::from_cols(along, inward, Vec3::Z))];
+    for o in &solid {
+        if min_dist(&o.shapes, &zone) <= 0.0 {
+            bad.push(format!("#{} blocks the door ({})", o.id, min_dist(&o.shapes, &zone)));
+        }
+    }
+
+    // Functional fronts: a clear box inside the room, free of all but the object's own group.
+    for o in solid.iter().filter(|o| o.flag("front") && o.id_of("parent").is_none()) {
+        let (c, s, r) = o.obb();
+        let floor = c.z - s.z / 2.0;
+        let fc = c + r * Vec3::new(0.0, s.y / 2.0 + clearance / 2.0 + 0.002, 0.0);
+        let (zc, zs) = (Vec3::new(fc.x, fc.y, floor + 0.61), Vec3::new(s.x, clearance, 1.18));
+        if !inside(zc, zs, r) {
+            bad.push(format!("#{}'s front zone leaves the room", o.id));
+        }
+        let z = [boxed(zc, zs, r)];
+        for p in solid.iter().filter(|p| p.id != o.id && !o.mates(p) && p.id_of("parent").is_none()) {
+            if min_dist(&p.shapes, &z) <= 0.0 {
+                bad.push(format!("#{} blocks the front of #{} ({})", p.id, o.id, min_dist(&p.shapes, &z)));
+            }
+        }
+    }
+
+    // Walkable access: a grid of 0.1 m cells, free where a vertical pole of the agent's radius fits.
+    let cell = 0.1;
+    let (nx, ny) = ((w / cell) as usize, (d / cell) as usize);
+    let blockers: Vec<&(Box<dyn Shape>, Pose)> = objs
+        .iter()
+        .filter(|o| !o.flag("flat") && o.v["category"] != "floor" && o.v["category"] != "ceiling")
+        .flat_map(|o| o.shapes.iter())
+        .collect();
+    let pole = Segment::new(Vec3::new(0.0, 0.0, 0.02), Vec3::new(0.0, 0.0, 1.8));
+    let free: Vec<bool> = (0..nx * ny)
+        .map(|k| {
+            let p =
+                Pose::from_translation(Vec3::new((k % nx) as f32 * cell + 0.05, (k / nx) as f32 * cell + 0.05, 0.0));
+            blockers.iter().all(|(s, sp)| query::distance(&p, &pole, sp, s.as_ref()).unwrap().distance >= agent)
+        })
+        .collect();
+    let start = dc + inward * (agent + cell);
+    let seed_cell = (0..nx * ny).filter(|&k| free[k]).min_by(|&a, &b| {
+        let pa = Vec3::new((a % nx) as f32 * cell + 0.05, (a / nx) as f32 * cell + 0.05, 0.0);
+        let pb = Vec3::new((b % nx) as f32 * cell + 0.05, (b / nx) as f32 * cell + 0.05, 0.0);
+        pa.distance_squared(start.with_z(0.0)).total_cmp(&pb.distance_squared(start.with_z(0.0)))
+    });
+    let mut reach = vec![false; nx * ny];
+    if let Some(s) = seed_cell {
+        let mut stack = vec![s];
+        reach[s] = true;
+        while let Some(k) = stack.pop() {
+            let (i, j) = ((k % nx) as i64, (k / nx) as i64);
+            for (di, dj) in [(1, 0), (-1, 0), (0, 1), (0, -1)] {
+                let (a, b) = (i + di, j + dj);
+                if a >= 0 && b >= 0 && (a as usize) < nx && (b as usize) < ny {
+                    let n = b as usize * nx + a as usize;
+                    if free[n] && !reach[n] {
+                        reach[n] = true;
+                        stack.push(n);
+                    }
+                }
+            }
+        }
+    }
+    if (reach.iter().filter(|&&r| r).count() as f32) * cell * cell < 1.0 {
+        bad.push("less than 1 m2 is walkable from the door".into());
+    }
+    let limit = clearance.max(agent) + cell + 0.01;
+    for o in solid.iter().filter(|o| o.flag("front") && o.id_of("parent").is_none()) {
+        let (c, s, r) = o.obb();
+        let foot = Cuboid::new(Vec3::new(s.x / 2.0, s.y / 2.0, 1.0));
+        let pose = Pose::from_parts(c.with_z(0.0), Quat::from_mat3(&r));
+        let any_side = o.id_of("anchor").is_some();
+        let ok = (0..nx * ny).filter(|&k| reach[k]).any(|k| {
+            let p = Vec3::new((k % nx) as f32 * cell + 0.05, (k / nx) as f32 * cell + 0.05, 0.0);
+            let local = r.transpose() * (p - c.with_z(0.0));
+            (any_side || local.y > s.y / 2.0 - 0.05) && foot.distance_to_point(&pose, p, true) <= limit
+        });
+        if !ok {
+            bad.push(format!("the front of #{} ({}) cannot be reached", o.id, o.v["category"]));
+        }
+    }
+
+    for c in report["constraints"].as_array().unwrap() {
+        if c["holds"] != true {
+            bad.push(format!("the report itself says {} fails", c["name"]));
+        }
+    }
+    bad
+}
+
+fn scene_value(config: &Config, room_type: &str, seed_value: u64) -> Option<Value> {
+    let manifest = Manifest::builtin();
+    let mut spec = plan::layout_spec(config);
+    spec.room_types = vec![room_type.to_string()];
+    let layout = Optimizer.generate(&spec, &manifest, &mut seed::stream(seed_value, "layout/0")).ok()?;
+    let k = Intrinsics::from_hfov(64, 48, 1.2);
+    let facts = SceneFacts {
+        scene_id: "0000",
+        seed: seed_value,
+        layout: &layout,
+        layout_attempts: 1,
+        lights: &[],
+        intrinsics: &k,
+        fps: 1,
+        frame_count: 1,
+        eye_height_m: 1.6,
+        clearance_m: 0.2,
+        min_clearance_m: 0.2,
+        visibility: &VisibilitySummary::default(),
+    };
+    Some(serde_json::from_slice(&scene_json(&facts)).unwrap())
+}
+
+#[test]
+fn every_room_type_passes_the_independent_checker() {
+    let config = Config::default();
+    let types = config.room.types.clone();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = [0u64, 1]
+            .into_iter()
+            .map(|half| {
+                let (config, types) = (&config, &types);
+                s.spawn(move || {
+                    let mut checked = 0;
+                    for t in types {
+                        for seed in (half..SEEDS_PER_ROOM_TYPE).step_by(2) {
+                            if let Some(scene) = scene_value(config, t, seed) {
+                                let v = violations(&scene);
+                                assert!(v.is_empty(), "{t} seed {seed}: {v:?}");
+                                checked += 1;
+                            }
+                        }
+                    }
+                    checked
+                })
+            })
+            .collect();
+        let checked: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
+        // Layouts that fail their own checks are retried by the pipeline; nearly all seeds must succeed.
+        let total = SEEDS_PER_ROOM_TYPE * types.len() as u64;
+        assert!(checked * 10 >= total * 9, "only {checked} of {total} seeds gave a layout");
+    });
+}
+
+#[test]
+fn the_checker_catches_a_broken_layout() {
+    // Push a piece of furniture into another: the checker must notice (it is not vacuous).
+    let config = Config::default();
+    let mut scene = scene_value(&config, "dining_room", 3).or_else(|| scene_value(&config, "dining_room", 4)).unwrap();
+    let objs = scene["objects"].as_array_mut().unwrap();
+    let first = objs.iter().position(|o| o["structural"] == false && o["flat"] == false).unwrap();
+    let target =
+        objs.iter().rposition(|o| o["structural"] == false && o["flat"] == false && o["parent"].is_null()).unwrap();
+    let dest = objs[target]["parts"][0]["center"].clone();
+    objs[first]["parts"][0]["center"] = dest;
+    assert!(!violations(&scene).is_empty());
+}
