@@ -53,8 +53,10 @@ fn default_build_is_complete_and_consistent() {
     let scenes = dataset["scenes"].as_array().unwrap();
     assert_eq!(scenes.len(), 4);
 
-    // Every file listed exists and has the recorded blake3 hash.
+    // Every file listed exists and has the recorded blake3 hash; each scene has its top-down plan.
     for s in scenes {
+        let id = s["scene_id"].as_str().unwrap();
+        assert!(s["files"].get(format!("scenes/{id}/plan.png")).is_some(), "scene {id} lists no plan.png");
         for (rel, hash) in s["files"].as_object().unwrap() {
             let bytes = std::fs::read(out.join(rel)).unwrap();
             assert_eq!(blake3::hash(&bytes).to_hex().as_str(), hash.as_str().unwrap(), "{rel}");

@@ -3,6 +3,7 @@
 //! dataset.
 
 pub mod images;
+pub mod plan;
 pub mod records;
 pub mod video;
 
