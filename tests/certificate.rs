@@ -39,6 +39,7 @@ fn shape(part: &Value) -> (Box<dyn Shape>, Pose) {
 }
 
 fn boxed(center: Vec3, size: Vec3, r: Mat3) -> (Box<dyn Shape>, Pose) {
+    assert!(r.determinant() > 0.0, "a rotation, not a reflection");
     (Box::new(Cuboid::new(size * 0.5)), Pose::from_parts(center, Quat::from_mat3(&r)))
 }
 
@@ -184,10 +185,31 @@ fn violations(scene: &Value) -> Vec<String> {
         (Vec3::X, Vec3::Y)
     };
     let zone_c = Vec3::new(dc.x, dc.y, dh / 2.0) + inward * 0.45;
-    let zone = [boxed(zone_c, Vec3::new(dw + 0.2, 0.9, dh), Mat3::from_cols(along, inward, Vec3::Z))];
+    // A right-handed frame: (along, up x along, up); the box is symmetric, so only handedness matters.
+    let zone = [boxed(zone_c, Vec3::new(dw + 0.2, 0.9, dh), Mat3::from_cols(along, Vec3::Z.cross(along), Vec3::Z))];
     for o in &solid {
         if min_dist(&o.shapes, &zone) <= 0.0 {
             bad.push(format!("#{} blocks the door ({})", o.id, min_dist(&o.shapes, &zone)));
+        }
+    }
+
+    // Windows: furniture standing on the floor keeps out of the box in front of each, above its sill.
+    for win in scene["windows"].as_array().unwrap() {
+        let inward = [Vec3::Y, -Vec3::X, -Vec3::Y, Vec3::X][win["wall"].as_u64().unwrap() as usize];
+        let along = Vec3::new(inward.y.abs(), inward.x.abs(), 0.0);
+        let (c, ww, wh, sill) = (
+            v3(&win["center"]),
+            win["width"].as_f64().unwrap() as f32,
+            win["height"].as_f64().unwrap() as f32,
+            win["sill"].as_f64().unwrap() as f32,
+        );
+        let (z0, z1) = (sill + 0.05, sill + wh);
+        let zc = Vec3::new(c.x, c.y, (z0 + z1) / 2.0) + inward * 0.175;
+        let z = [boxed(zc, Vec3::new(ww + 0.1, 0.35, z1 - z0), Mat3::from_cols(along, Vec3::Z.cross(along), Vec3::Z))];
+        for o in solid.iter().filter(|o| o.id_of("parent").is_none()) {
+            if min_dist(&o.shapes, &z) <= 0.0 {
+                bad.push(format!("#{} covers a window", o.id));
+            }
         }
     }
 
@@ -217,19 +239,19 @@ fn violations(scene: &Value) -> Vec<String> {
         .flat_map(|o| o.shapes.iter())
         .collect();
     let pole = Segment::new(Vec3::new(0.0, 0.0, 0.02), Vec3::new(0.0, 0.0, 1.8));
+    // Cell (i, j) is centred at ((i + 0.5) cell, (j + 0.5) cell); a pole at the agent's radius from an
+    // object, within 10 micrometres of float noise, counts as fitting.
+    let centre = |k: usize| Vec3::new(((k % nx) as f32 + 0.5) * cell, ((k / nx) as f32 + 0.5) * cell, 0.0);
     let free: Vec<bool> = (0..nx * ny)
         .map(|k| {
-            let p =
-                Pose::from_translation(Vec3::new((k % nx) as f32 * cell + 0.05, (k / nx) as f32 * cell + 0.05, 0.0));
-            blockers.iter().all(|(s, sp)| query::distance(&p, &pole, sp, s.as_ref()).unwrap().distance >= agent)
+            let p = Pose::from_translation(centre(k));
+            blockers.iter().all(|(s, sp)| query::distance(&p, &pole, sp, s.as_ref()).unwrap().distance >= agent - 1e-5)
         })
         .collect();
-    let start = dc + inward * (agent + cell);
-    let seed_cell = (0..nx * ny).filter(|&k| free[k]).min_by(|&a, &b| {
-        let pa = Vec3::new((a % nx) as f32 * cell + 0.05, (a / nx) as f32 * cell + 0.05, 0.0);
-        let pb = Vec3::new((b % nx) as f32 * cell + 0.05, (b / nx) as f32 * cell + 0.05, 0.0);
-        pa.distance_squared(start.with_z(0.0)).total_cmp(&pb.distance_squared(start.with_z(0.0)))
-    });
+    let start = (dc + inward * (agent + cell)).with_z(0.0);
+    let seed_cell = (0..nx * ny)
+        .filter(|&k| free[k])
+        .min_by(|&a, &b| centre(a).distance_squared(start).total_cmp(&centre(b).distance_squared(start)));
     let mut reach = vec![false; nx * ny];
     if let Some(s) = seed_cell {
         let mut stack = vec![s];
@@ -258,7 +280,7 @@ fn violations(scene: &Value) -> Vec<String> {
         let pose = Pose::from_parts(c.with_z(0.0), Quat::from_mat3(&r));
         let any_side = o.id_of("anchor").is_some();
         let ok = (0..nx * ny).filter(|&k| reach[k]).any(|k| {
-            let p = Vec3::new((k % nx) as f32 * cell + 0.05, (k / nx) as f32 * cell + 0.05, 0.0);
+            let p = centre(k);
             let local = r.transpose() * (p - c.with_z(0.0));
             (any_side || local.y > s.y / 2.0 - 0.05) && foot.distance_to_point(&pose, p, true) <= limit
         });

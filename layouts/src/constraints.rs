@@ -11,7 +11,7 @@ use parry3d::shape::Cuboid;
 use crate::geom::{Quat, Vec2, Vec3, parts_distance, parts_signed_distance};
 use crate::nav::NavGrid;
 use crate::scene::{Constraint, Layout, SceneObject};
-use crate::shell::{DOOR_ZONE_DEPTH_M, door_zone, front_zone, inside_margin, mates};
+use crate::shell::{DOOR_ZONE_DEPTH_M, door_zone, front_zone, inside_margin, mates, window_zone};
 
 /// Penetration allowed between two solids, metres.
 pub const PENETRATION_TOLERANCE_M: f32 = 1e-3;
@@ -129,6 +129,27 @@ pub fn check_constraints(layout: &Layout, front_clearance_m: f32, agent_radius_m
         door_gap > 0.0,
         "m",
         format!("the door's {DOOR_ZONE_DEPTH_M} m swing zone is free of furniture"),
+    );
+
+    let window_gap = layout
+        .windows
+        .iter()
+        .map(|w| {
+            let z = window_zone(&layout.room, w);
+            solid
+                .iter()
+                .filter(|o| o.parent.is_none())
+                .map(|o| parts_distance(&o.parts, std::slice::from_ref(&z)))
+                .fold(f32::INFINITY, f32::min)
+        })
+        .fold(f32::INFINITY, f32::min);
+    let window_gap = if window_gap.is_finite() { window_gap } else { 0.0 };
+    add(
+        "window_clearance",
+        window_gap,
+        window_gap > 0.0 || layout.windows.is_empty(),
+        "m",
+        format!("{} windows; furniture reaching above a sill keeps 0.35 m from the window", layout.windows.len()),
     );
 
     // Functional fronts: a clear zone inside the room, free of everything but the object's own group.

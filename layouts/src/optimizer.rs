@@ -14,8 +14,8 @@ use crate::constraints::check_constraints;
 use crate::geom::{Vec2, Vec3, parts_distance};
 use crate::scene::{Door, Layout, LayoutReport, OptimizerStats, Primitive, Room, SceneObject};
 use crate::shell::{
-    aabb, aabb_gap, door_zone, front_zone, inside_margin, instantiate, mates, place_door, sample, sample_size,
-    structure, transformed, wall_pose,
+    aabb, aabb_gap, door_zone, front_zone, inside_margin, instantiate, mates, place_door, place_windows, sample,
+    sample_size, structure, transformed, wall_pose, window_zone,
 };
 
 /// What a layout must contain. Ranges are inclusive `[min, max]`.
@@ -104,6 +104,7 @@ struct Item {
 struct Room1<'a> {
     room: &'a Room,
     zone: Primitive,
+    window_zones: Vec<Primitive>,
     spec: &'a LayoutSpec,
     manifest: &'a Manifest,
     objs: Vec<SceneObject>,
@@ -134,13 +135,15 @@ impl LayoutGenerator for Optimizer {
             height_m: sample(rng, spec.height_m),
         };
         let door = place_door(&room, spec.door_width_m, spec.door_height_m, rng)?;
-        let structure = structure(&room, &door);
+        let windows = place_windows(&room, &door, rng);
+        let structure = structure(&room, &door, &windows);
         let items = program_items(program, spec, rng);
         let requested = items.len() as u32;
 
         let mut state = Room1 {
             room: &room,
             zone: door_zone(&room, &door),
+            window_zones: windows.iter().map(|w| window_zone(&room, w)).collect(),
             spec,
             manifest,
             objs: Vec::new(),
@@ -163,7 +166,7 @@ impl LayoutGenerator for Optimizer {
         let initial_score = state.score();
         let (iterations, accepted) = state.anneal(&mut dropped, rng);
         let final_score = state.score();
-        state.repair_access(&door, &structure, &mut dropped)?;
+        state.repair_access(&door, &windows, &structure, &mut dropped)?;
         let furniture = state.objs.len() as u32;
         let small = state.place_small(&program.small, rng);
 
@@ -172,6 +175,7 @@ impl LayoutGenerator for Optimizer {
         let mut layout = Layout {
             room,
             door,
+            windows,
             objects,
             report: LayoutReport {
                 constraints: vec![],
@@ -259,6 +263,14 @@ impl Room1<'_> {
             && parts_distance(&o.parts, std::slice::from_ref(&self.zone)) < ZONE_MARGIN_M
         {
             return Err("it would block the door");
+        }
+        if o.parent.is_none()
+            && self.window_zones.iter().any(|z| {
+                aabb_gap(bounds, aabb_of(z)) < ZONE_MARGIN_M
+                    && parts_distance(&o.parts, std::slice::from_ref(z)) < ZONE_MARGIN_M
+            })
+        {
+            return Err("it would cover a window");
         }
         let zone = o.front.then(|| front_zone(o, self.spec.front_clearance_m));
         if let Some(z) = &zone
@@ -636,6 +648,7 @@ impl Room1<'_> {
     fn repair_access(
         &mut self,
         door: &Door,
+        windows: &[crate::scene::Window],
         structure: &[SceneObject],
         dropped: &mut Vec<(String, String)>,
     ) -> Result<(), LayoutError> {
@@ -643,6 +656,7 @@ impl Room1<'_> {
             let layout = Layout {
                 room: self.room.clone(),
                 door: door.clone(),
+                windows: windows.to_vec(),
                 objects: structure.iter().cloned().chain(self.objs.iter().cloned()).collect(),
                 report: LayoutReport::default(),
             };

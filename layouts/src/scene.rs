@@ -103,6 +103,19 @@ pub struct Door {
     pub height_m: f32,
 }
 
+/// A window opening in an exterior wall.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Window {
+    pub wall: usize,
+    /// Centre of the opening at sill height, on the wall's inner surface.
+    pub center: Vec3,
+    pub width_m: f32,
+    /// Height of the opening above its sill.
+    pub height_m: f32,
+    /// Height of the sill above the floor.
+    pub sill_m: f32,
+}
+
 /// A flat surface of an object that small objects may rest on: a rectangle in the object's local xy at world
 /// height `z`, with `clear_m` of free height above it (0: open above).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -189,6 +202,7 @@ pub struct LayoutReport {
 pub struct Layout {
     pub room: Room,
     pub door: Door,
+    pub windows: Vec<Window>,
     /// Structure first (floor, ceiling, walls), then furniture, then small objects; ids ascend.
     pub objects: Vec<SceneObject>,
     pub report: LayoutReport,

@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::LayoutError;
 use crate::geom::{Mat3, Vec2, Vec3, world_from_yaw};
-use crate::scene::{Door, Obb, Primitive, Room, SceneObject, Surface};
+use crate::scene::{Door, Obb, Primitive, Room, SceneObject, Surface, Window};
 
 pub const WALL_THICKNESS_M: f32 = 0.1;
 /// Gap between a wall-placed object's back and its wall (under the 2 cm the certificate allows).
@@ -37,6 +37,79 @@ pub fn place_door(room: &Room, width_m: f32, height_m: f32, rng: &mut ChaCha8Rng
     Ok(Door { wall, center: Vec3::new(c.x, c.y, 0.0), width_m, height_m })
 }
 
+/// Sill height of windows, metres.
+pub const WINDOW_SILL_M: f32 = 0.9;
+/// Depth kept clear in front of a window, metres.
+pub const WINDOW_ZONE_DEPTH_M: f32 = 0.35;
+/// Furniture lower than the sill plus this may stand under a window.
+pub const WINDOW_ZONE_LIFT_M: f32 = 0.05;
+
+/// Windows in the walls without the door: each such wall of at least 1.8 m gets one with probability 0.7,
+/// and a room gets at least one when any wall can hold it.
+pub fn place_windows(room: &Room, door: &Door, rng: &mut ChaCha8Rng) -> Vec<Window> {
+    let mut out = Vec::new();
+    let head_room = room.height_m - WINDOW_SILL_M - 0.3;
+    let walls: Vec<usize> = (0..4).filter(|&w| w != door.wall && room.wall_frame(w).3 >= 1.8).collect();
+    for (k, &w) in walls.iter().enumerate() {
+        let want = rng.random_bool(0.7) || (out.is_empty() && k + 1 == walls.len());
+        if !want || head_room < 0.8 {
+            continue;
+        }
+        let (origin, along, _, length) = room.wall_frame(w);
+        let width = rng.random_range(0.8..=(length - 0.8).min(1.6));
+        let height = rng.random_range(0.8..=head_room.min(1.4));
+        let s = rng.random_range(0.4 + width / 2.0..=length - 0.4 - width / 2.0);
+        let c = origin + along * s;
+        out.push(Window {
+            wall: w,
+            center: Vec3::new(c.x, c.y, WINDOW_SILL_M),
+            width_m: width,
+            height_m: height,
+            sill_m: WINDOW_SILL_M,
+        });
+    }
+    out
+}
+
+/// The box in front of a window that furniture taller than the sill may not enter.
+pub fn window_zone(room: &Room, window: &Window) -> Primitive {
+    let (_, along, inward, _) = room.wall_frame(window.wall);
+    let c = window.center.truncate() + inward * (WINDOW_ZONE_DEPTH_M / 2.0);
+    let (z0, z1) = (window.sill_m + WINDOW_ZONE_LIFT_M, window.sill_m + window.height_m);
+    let along3 = Vec3::new(along.x.abs(), along.y.abs(), 0.0);
+    let across3 = Vec3::new(inward.x.abs(), inward.y.abs(), 0.0);
+    box_part(
+        Vec3::new(c.x, c.y, (z0 + z1) / 2.0),
+        along3 * (window.width_m + 0.1) + across3 * WINDOW_ZONE_DEPTH_M + Vec3::Z * (z1 - z0),
+        [0.0; 3],
+    )
+}
+
+/// Pieces of a wall of length `length` (plus `t` at each end) and height `h` around openings given as
+/// (start, end, bottom, top) along the wall: full-height strips between openings, and boxes below and above
+/// each opening. Returned as (start, end, bottom, top).
+fn wall_pieces(length: f32, t: f32, h: f32, mut openings: Vec<(f32, f32, f32, f32)>) -> Vec<(f32, f32, f32, f32)> {
+    openings.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut pieces = Vec::new();
+    let mut cursor = -t;
+    for (s0, s1, z0, z1) in openings {
+        if s0 > cursor {
+            pieces.push((cursor, s0, 0.0, h));
+        }
+        if z0 > 0.0 {
+            pieces.push((s0, s1, 0.0, z0));
+        }
+        if z1 < h {
+            pieces.push((s0, s1, z1, h));
+        }
+        cursor = s1;
+    }
+    if length + t > cursor {
+        pieces.push((cursor, length + t, 0.0, h));
+    }
+    pieces
+}
+
 pub fn box_part(center: Vec3, size: Vec3, color: [f32; 3]) -> Primitive {
     Primitive { kind: PartKind::Box, center, size, world_from_local: Mat3::IDENTITY, color }
 }
@@ -61,8 +134,8 @@ fn structural(id: u32, category: &str, obb: Obb, parts: Vec<Primitive>) -> Scene
     }
 }
 
-/// Floor (id 1), ceiling (2) and four walls (3..=6); the door wall is split around the opening.
-pub fn structure(room: &Room, door: &Door) -> Vec<SceneObject> {
+/// Floor (id 1), ceiling (2) and four walls (3..=6), split around the door and window openings.
+pub fn structure(room: &Room, door: &Door, windows: &[Window]) -> Vec<SceneObject> {
     let (w, d, h, t) = (room.width_m, room.depth_m, room.height_m, WALL_THICKNESS_M);
     let slab = |center: Vec3, size: Vec3| Obb { center, size, world_from_local: Mat3::IDENTITY };
     let floor = slab(Vec3::new(w / 2.0, d / 2.0, -t / 2.0), Vec3::new(w + 2.0 * t, d + 2.0 * t, t));
@@ -80,21 +153,27 @@ pub fn structure(room: &Room, door: &Door) -> Vec<SceneObject> {
         let across3 = Vec3::new(inward.x.abs(), inward.y.abs(), 0.0);
         let full = along3 * (length + 2.0 * t) + across3 * t + Vec3::Z * h;
         let obb = slab(Vec3::new(mid.x, mid.y, h / 2.0), full);
-        let parts = if i == door.wall {
-            let s_door = (Vec2::new(door.center.x, door.center.y) - origin).dot(along);
-            let (s0, s1) = (s_door - door.width_m / 2.0, s_door + door.width_m / 2.0);
-            let piece = |a: f32, b: f32, z0: f32, z1: f32| {
+        let along_of = |p: Vec3| (p.truncate() - origin).dot(along);
+        let mut openings = Vec::new();
+        if i == door.wall {
+            let s = along_of(door.center);
+            openings.push((s - door.width_m / 2.0, s + door.width_m / 2.0, 0.0, door.height_m));
+        }
+        for w in windows.iter().filter(|w| w.wall == i) {
+            let s = along_of(w.center);
+            openings.push((s - w.width_m / 2.0, s + w.width_m / 2.0, w.sill_m, w.sill_m + w.height_m));
+        }
+        let parts = wall_pieces(length, t, h, openings)
+            .into_iter()
+            .map(|(a, b, z0, z1)| {
                 let c = origin + along * ((a + b) / 2.0) - inward * (t / 2.0);
                 box_part(
                     Vec3::new(c.x, c.y, (z0 + z1) / 2.0),
                     along3 * (b - a) + across3 * t + Vec3::Z * (z1 - z0),
                     wall_color,
                 )
-            };
-            vec![piece(-t, s0, 0.0, h), piece(s1, length + t, 0.0, h), piece(s0, s1, door.height_m, h)]
-        } else {
-            vec![box_part(obb.center, obb.size, wall_color)]
-        };
+            })
+            .collect();
         out.push(structural(3 + i as u32, "wall", obb, parts));
     }
     out
@@ -243,8 +322,8 @@ pub mod tests_support {
     pub fn open_room() -> Layout {
         let room = Room { id: 0, name: "room".into(), width_m: 4.0, depth_m: 3.0, height_m: 2.6 };
         let door = Door { wall: 0, center: Vec3::new(2.0, 0.0, 0.0), width_m: 0.9, height_m: 2.1 };
-        let objects = structure(&room, &door);
-        Layout { room, door, objects, report: LayoutReport::default() }
+        let objects = structure(&room, &door, &[]);
+        Layout { room, door, windows: vec![], objects, report: LayoutReport::default() }
     }
 }
 
@@ -285,6 +364,19 @@ mod tests {
         );
         for (a, b) in t.parts.iter().zip(&again.parts) {
             assert!((a.center - b.center).length() < 1e-5);
+        }
+    }
+
+    #[test]
+    fn wall_pieces_leave_exactly_the_openings() {
+        // A 4 m wall, 2.5 m high, with a door at [1, 2] up to 2.1 m and a window at [2.5, 3.5] from 0.9 to 2.0.
+        let pieces = wall_pieces(4.0, 0.1, 2.5, vec![(2.5, 3.5, 0.9, 2.0), (1.0, 2.0, 0.0, 2.1)]);
+        let area: f32 = pieces.iter().map(|(a, b, z0, z1)| (b - a) * (z1 - z0)).sum();
+        let expected = 4.2 * 2.5 - 1.0 * 2.1 - 1.0 * 1.1;
+        assert!((area - expected).abs() < 1e-4, "{area} vs {expected}");
+        // No piece covers a point inside either opening.
+        for (x, z) in [(1.5, 1.0), (3.0, 1.5)] {
+            assert!(!pieces.iter().any(|(a, b, z0, z1)| x > *a && x < *b && z > *z0 && z < *z1));
         }
     }
 

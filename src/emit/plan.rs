@@ -1,4 +1,4 @@
-//! The top-down plan of a scene as a PNG: the room, its door and swing, the floor a 0.2 m agent can walk from
+//! The top-down plan of a scene as a PNG: the room, its door and swing, its windows, the floor a 0.2 m agent can walk from
 //! the door, every object's footprint in its colour and labelled by category, and the camera path.
 
 use diorama_layouts::geom::{Vec2, Vec3};
@@ -204,6 +204,12 @@ pub fn draw(layout: &Layout, camera_path: &[Vec3], agent_radius_m: f32) -> (u32,
         } else {
             cv.line(origin, origin + along * length, 5, [70, 70, 70]);
         }
+    }
+
+    for w in &layout.windows {
+        let (_, along, _, _) = room.wall_frame(w.wall);
+        let c = w.center.truncate();
+        cv.line(c - along * (w.width_m / 2.0), c + along * (w.width_m / 2.0), 3, [120, 190, 240]);
     }
 
     for w in camera_path.windows(2) {

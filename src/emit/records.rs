@@ -116,6 +116,18 @@ struct DoorRecord {
 }
 
 #[derive(Serialize)]
+struct WindowRecord {
+    room: u32,
+    /// Wall index (0: y = 0, 1: x = width, 2: y = depth, 3: x = 0).
+    wall: usize,
+    /// Centre of the opening's sill on the wall's inner surface.
+    center: [f64; 3],
+    width: f64,
+    height: f64,
+    sill: f64,
+}
+
+#[derive(Serialize)]
 pub struct LightRecord {
     pub kind: &'static str,
     pub position: [f64; 3],
@@ -209,6 +221,8 @@ struct SceneRecord<'a> {
     seed: u64,
     rooms: Vec<RoomRecord<'a>>,
     doors: Vec<DoorRecord>,
+    /// Addition: window openings in exterior walls.
+    windows: Vec<WindowRecord>,
     objects: Vec<ObjectRecord<'a>>,
     lights: &'a [LightRecord],
     materials: MaterialsRecord,
@@ -258,6 +272,18 @@ pub fn scene_json(f: &SceneFacts<'_>) -> Vec<u8> {
             width: r(l.door.width_m),
             height: r(l.door.height_m),
         }],
+        windows: l
+            .windows
+            .iter()
+            .map(|w| WindowRecord {
+                room: room.id,
+                wall: w.wall,
+                center: v3(w.center),
+                width: r(w.width_m),
+                height: r(w.height_m),
+                sill: r(w.sill_m),
+            })
+            .collect(),
         objects: l
             .objects
             .iter()
