@@ -258,6 +258,13 @@ impl Room1<'_> {
         if o.flat {
             return Ok(()); // rugs may lie under anything, the door zone included
         }
+        // Constraints of the object alone first, so an impossible request names its own binding one.
+        let zone = o.front.then(|| front_zone(o, self.spec.front_clearance_m));
+        if let Some(z) = &zone
+            && inside_margin(self.room, &obb_of(z)) < ZONE_MARGIN_M
+        {
+            return Err("its front would face a wall too closely");
+        }
         let bounds = aabb(o);
         if aabb_gap(bounds, aabb_of(&self.zone)) < ZONE_MARGIN_M
             && parts_distance(&o.parts, std::slice::from_ref(&self.zone)) < ZONE_MARGIN_M
@@ -271,12 +278,6 @@ impl Room1<'_> {
             })
         {
             return Err("it would cover a window");
-        }
-        let zone = o.front.then(|| front_zone(o, self.spec.front_clearance_m));
-        if let Some(z) = &zone
-            && inside_margin(self.room, &obb_of(z)) < ZONE_MARGIN_M
-        {
-            return Err("its front would face a wall too closely");
         }
         for (j, p) in others.iter().enumerate() {
             if skip.contains(&j) || p.flat {
