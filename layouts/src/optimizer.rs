@@ -322,6 +322,12 @@ impl Room1<'_> {
                 .min_by_key(|a| self.objs.iter().filter(|o| o.anchor == Some(a.id) && o.category == item.key).count())
                 .map(|a| (rel.kind, a.clone()))
         });
+        // Chairs around a table, a desk chair, a coffee table before a sofa: meaningless without their anchor.
+        if anchor.is_none()
+            && cat.relation.as_ref().is_some_and(|r| matches!(r.kind, RelationKind::Around | RelationKind::Front))
+        {
+            return Err("what it is arranged around is not in the room");
+        }
         let id = self.next_id;
         let mut best: Option<(f32, SceneObject)> = None;
         // Why candidates were rejected, to name the binding constraint if none fits.
@@ -855,6 +861,21 @@ mod tests {
             }
         }
         assert!(checked > 10, "only {checked} chairs checked");
+    }
+
+    #[test]
+    fn seats_arranged_around_an_anchor_need_it() {
+        let manifest = Manifest::builtin();
+        let s = LayoutSpec { room_types: vec!["kitchen".into()], ..spec() };
+        let mut lone = 0;
+        for seed in 0..30u64 {
+            let Ok(layout) = Optimizer.generate(&s, &manifest, &mut ChaCha8Rng::seed_from_u64(seed)) else { continue };
+            let has_table = layout.furniture().any(|o| o.category == "table");
+            let chairs = layout.furniture().filter(|o| o.category == "chair").count();
+            assert!(has_table || chairs == 0, "seed {seed}: {chairs} chairs without a table");
+            lone += (!has_table && layout.report.dropped.iter().any(|(c, _)| c == "chair")) as u32;
+        }
+        assert!(lone > 0, "no kitchen without a table dropped its chairs in 30 seeds");
     }
 
     #[test]
