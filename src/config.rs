@@ -48,6 +48,7 @@ pub struct ObjectsConfig {
     pub max_furniture: u32,
     pub small_per_surface: [u32; 2],
     pub clutter: f32,
+    pub diversity: f32,
     pub categories: Vec<String>,
     pub manifest: String,
     pub min_gap_m: f32,
@@ -122,6 +123,7 @@ impl Default for ObjectsConfig {
             max_furniture: 20,
             small_per_surface: [0, 2],
             clutter: 0.3,
+            diversity: 1.0,
             categories: diorama_assets::Manifest::builtin().categories.keys().cloned().collect(),
             manifest: String::new(),
             min_gap_m: 0.03,
@@ -232,6 +234,9 @@ impl Config {
                 "objects.clutter",
                 format!("must be a floor fraction from 0 to 0.9, got {}", self.objects.clutter),
             );
+        }
+        if !(self.objects.diversity > 0.0 && self.objects.diversity <= 1.0) {
+            return bad("objects.diversity", format!("must be in (0, 1], got {}", self.objects.diversity));
         }
         if !(self.objects.front_clearance_m >= 0.0 && self.objects.front_clearance_m <= 3.0) {
             return bad(

@@ -49,6 +49,7 @@ pub fn layout_spec(config: &Config) -> LayoutSpec {
         max_furniture: o.max_furniture,
         small_per_surface: o.small_per_surface,
         clutter: o.clutter,
+        diversity: o.diversity,
         furniture_gap_m: o.min_gap_m,
         front_clearance_m: o.front_clearance_m,
         agent_radius_m: 0.2,

@@ -36,6 +36,8 @@ pub struct LayoutSpec {
     pub small_per_surface: [u32; 2],
     /// Target fraction of the floor covered by furniture footprints (a soft objective).
     pub clutter: f32,
+    /// Share of the program's optional categories a room draws from (1: all of them).
+    pub diversity: f32,
     /// Least gap between two pieces of furniture that are not arranged together, metres.
     pub furniture_gap_m: f32,
     /// Clear depth in front of functional fronts, metres.
@@ -64,6 +66,7 @@ impl LayoutSpec {
             max_furniture: 20,
             small_per_surface: [0, 2],
             clutter: 0.3,
+            diversity: 1.0,
             furniture_gap_m: 0.03,
             front_clearance_m: 0.6,
             agent_radius_m: 0.2,
@@ -210,6 +213,10 @@ fn program_items(program: &diorama_assets::RoomType, spec: &LayoutSpec, rng: &mu
     let mut items = Vec::new();
     for entry in &program.furniture {
         if !spec.categories.contains(&entry.category) {
+            continue;
+        }
+        // Optional categories survive with probability `diversity` (no draw at 1, so streams stay put).
+        if entry.count[0] == 0 && spec.diversity < 1.0 && !rng.random_bool(spec.diversity.clamp(0.0, 1.0) as f64) {
             continue;
         }
         let n = rng.random_range(entry.count[0]..=entry.count[1]);
@@ -876,6 +883,26 @@ mod tests {
             lone += (!has_table && layout.report.dropped.iter().any(|(c, _)| c == "chair")) as u32;
         }
         assert!(lone > 0, "no kitchen without a table dropped its chairs in 30 seeds");
+    }
+
+    #[test]
+    fn diversity_controls_how_many_categories_appear() {
+        let manifest = Manifest::builtin();
+        let categories = |diversity: f32| -> usize {
+            let s = LayoutSpec { room_types: vec!["living_room".into()], diversity, ..spec() };
+            (0..20u64)
+                .filter_map(|seed| Optimizer.generate(&s, &manifest, &mut ChaCha8Rng::seed_from_u64(seed)).ok())
+                .map(|l| {
+                    l.furniture()
+                        .filter(|o| o.parent.is_none())
+                        .map(|o| o.category.clone())
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .len()
+                })
+                .sum()
+        };
+        let (low, high) = (categories(0.0), categories(1.0));
+        assert!(low < high, "diversity 0 gave {low} categories over 20 rooms, diversity 1 gave {high}");
     }
 
     #[test]
