@@ -161,6 +161,11 @@ fn violations(scene: &Value) -> Vec<String> {
             if !(local.x > f(x, 0) && local.x < f(x, 1) && local.y > f(y, 0) && local.y < f(y, 1)) {
                 bad.push(format!("#{}: centre of mass not over its support", o.id));
             }
+            // The support's real shape lies straight below the centre of mass (a round top has no corners).
+            let ray = parry3d::query::Ray::new(Vec3::new(c.x, c.y, bottom + 0.002), -Vec3::Z);
+            if !parent.shapes.iter().any(|(sh, ps)| sh.cast_ray(ps, &ray, 0.004, true).is_some()) {
+                bad.push(format!("#{}: nothing of its support is below its centre of mass", o.id));
+            }
         }
         if o.v["wall"].is_u64() {
             let back = c + r * Vec3::new(0.0, -s.y / 2.0, 0.0);

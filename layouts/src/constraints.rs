@@ -31,6 +31,15 @@ pub fn footprint_distance(o: &SceneObject, p: Vec2) -> f32 {
     cuboid.distance_to_point(&pose, Vec3::new(p.x, p.y, 0.0), true)
 }
 
+/// Whether a ray cast straight down from just above `p` meets `support`'s parts within 2 mm of `p`.
+fn support_below(support: &SceneObject, p: Vec3) -> bool {
+    let ray = parry3d::query::Ray::new(p + Vec3::Z * 0.002, -Vec3::Z);
+    support.parts.iter().any(|part| {
+        let (shape, pose) = crate::geom::parry_shape(part);
+        shape.cast_ray(&pose, &ray, 0.004, true).is_some()
+    })
+}
+
 /// Whether a floor point lies on the object's front side (local y beyond its front face, less 5 cm).
 fn on_front_side(o: &SceneObject, p: Vec2) -> bool {
     let local = o.obb.world_from_local.transpose() * (Vec3::new(p.x, p.y, o.obb.center.z) - o.obb.center);
@@ -80,13 +89,15 @@ pub fn check_constraints(layout: &Layout, front_clearance_m: f32, agent_radius_m
         if surface.clear_m > 0.0 {
             headroom = headroom.min(surface.clear_m - o.obb.size.z);
         }
-        // Centre of mass (box centre) over the support rectangle, in the support's frame.
+        // Centre of mass (box centre) over the support rectangle, in the support's frame...
         let local = parent.obb.world_from_local.transpose() * (o.obb.center - parent.obb.center);
         let margin = (local.x - surface.x[0])
             .min(surface.x[1] - local.x)
             .min(local.y - surface.y[0])
             .min(surface.y[1] - local.y);
-        stability = stability.min(margin);
+        // ...and over the support's real geometry: straight below it, the parent's shape within 2 mm.
+        let below = support_below(parent, Vec3::new(o.obb.center.x, o.obb.center.y, bottom));
+        stability = stability.min(if below { margin } else { -1.0 });
     }
     add(
         "support_contact",
@@ -103,7 +114,9 @@ pub fn check_constraints(layout: &Layout, front_clearance_m: f32, agent_radius_m
         stability,
         stability > 0.0 || !furniture.iter().any(|o| o.parent.is_some()),
         "m",
-        "least distance from a supported object's centre of mass to the edge of its support surface".into(),
+        "least distance from a supported object's centre of mass to the edge of its support surface, which must \
+         lie on the support's own shape straight below"
+            .into(),
     );
 
     let mut worst_wall = 0.0f32;
