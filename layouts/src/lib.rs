@@ -5,6 +5,7 @@
 //! greedily with its arrangements, refined by simulated annealing, certified by [`constraints`].
 
 pub mod constraints;
+pub mod floorplan;
 pub mod geom;
 pub mod nav;
 pub mod optimizer;
