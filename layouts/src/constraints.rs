@@ -224,3 +224,50 @@ pub fn check_constraints(layout: &Layout, front_clearance_m: f32, agent_radius_m
     );
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geom::world_from_yaw;
+    use crate::shell::instantiate;
+    use diorama_assets::Manifest;
+
+    #[test]
+    fn footprint_distance_is_planar_distance_to_the_rectangle() {
+        let m = Manifest::builtin();
+        // A 1 x 0.5 m cabinet at (2, 2), turned 90 degrees: its footprint spans x in [1.75, 2.25], y in [1.5, 2.5].
+        let o = instantiate(
+            7,
+            "cabinet",
+            m.get("cabinet").unwrap(),
+            Vec3::new(2.0, 2.0, 0.0),
+            std::f32::consts::FRAC_PI_2,
+            Vec3::new(1.0, 0.5, 0.9),
+        );
+        assert!((footprint_distance(&o, Vec2::new(3.25, 2.0)) - 1.0).abs() < 1e-5);
+        assert!((footprint_distance(&o, Vec2::new(2.0, 3.0)) - 0.5).abs() < 1e-5);
+        // From a corner: 3-4-5.
+        assert!((footprint_distance(&o, Vec2::new(2.25 + 0.3, 2.5 + 0.4)) - 0.5).abs() < 1e-5);
+        assert_eq!(footprint_distance(&o, Vec2::new(2.0, 2.0)), 0.0);
+        let _ = world_from_yaw(0.0);
+    }
+
+    #[test]
+    fn support_below_follows_the_real_shape() {
+        let m = Manifest::builtin();
+        // A round side table 0.5 m across and 0.6 m high: its top covers the centre, not the square's corner.
+        let t = instantiate(
+            7,
+            "side_table",
+            m.get("side_table").unwrap(),
+            Vec3::new(1.0, 1.0, 0.0),
+            0.0,
+            Vec3::new(0.5, 0.5, 0.6),
+        );
+        assert!(support_below(&t, Vec3::new(1.0, 1.0, 0.6)));
+        assert!(support_below(&t, Vec3::new(1.2, 1.0, 0.6)), "0.2 m from the centre is on a 0.25 m radius top");
+        assert!(!support_below(&t, Vec3::new(1.22, 1.22, 0.6)), "the corner of the square is off the round top");
+        // Above the top by more than 2 mm is not resting on it.
+        assert!(!support_below(&t, Vec3::new(1.0, 1.0, 0.61)));
+    }
+}

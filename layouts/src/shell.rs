@@ -288,6 +288,7 @@ pub fn front_zone(o: &SceneObject, clearance_m: f32) -> Primitive {
 }
 
 /// How far the box stays inside the room (negative: it pokes out through a wall, floor or ceiling), metres.
+/// The floor side is granted 0.1 mm, so an object standing exactly on the floor counts as inside.
 pub fn inside_margin(room: &Room, obb: &Obb) -> f32 {
     obb.corners()
         .iter()
@@ -378,6 +379,43 @@ mod tests {
         for (x, z) in [(1.5, 1.0), (3.0, 1.5)] {
             assert!(!pieces.iter().any(|(a, b, z0, z1)| x > *a && x < *b && z > *z0 && z < *z1));
         }
+    }
+
+    #[test]
+    fn inside_margin_is_the_distance_to_the_nearest_wall_floor_or_ceiling() {
+        let room = Room { id: 0, name: "r".into(), width_m: 4.0, depth_m: 3.0, height_m: 2.5 };
+        // A 1 m cube standing on the floor 0.5 m from wall 3 (x = 0): its margin is 0 (on the floor).
+        let on_floor = Obb { center: Vec3::new(1.0, 1.5, 0.5), size: Vec3::ONE, world_from_local: Mat3::IDENTITY };
+        assert!(inside_margin(&room, &on_floor).abs() <= 1e-4 + 1e-6);
+        // Lifted by 0.2 m, the nearest boundary is the floor, 0.2 m below (plus the 0.1 mm the floor is granted
+        // so that objects standing on it count as inside despite float noise).
+        let lifted = Obb { center: Vec3::new(1.0, 1.5, 0.7), ..on_floor };
+        assert!((inside_margin(&room, &lifted) - 0.2001).abs() < 1e-5);
+        // Rotated 45 degrees about z, its corners reach sqrt(2)/2 from the centre: 1.0 - 0.7071 from wall 3.
+        let turned = Obb {
+            center: Vec3::new(1.0, 1.5, 1.0),
+            size: Vec3::ONE,
+            world_from_local: world_from_yaw(std::f32::consts::FRAC_PI_4),
+        };
+        assert!((inside_margin(&room, &turned) - (1.0 - std::f32::consts::SQRT_2 / 2.0)).abs() < 1e-5);
+        // Poking through the ceiling is negative.
+        let tall = Obb { center: Vec3::new(2.0, 1.5, 1.3), size: Vec3::new(1.0, 1.0, 2.6), ..on_floor };
+        assert!((inside_margin(&room, &tall) + 0.1).abs() < 1e-5);
+    }
+
+    #[test]
+    fn door_and_window_zones_sit_against_their_walls() {
+        let room = Room { id: 0, name: "r".into(), width_m: 4.0, depth_m: 3.0, height_m: 2.5 };
+        // A door in wall 1 (x = 4) at y = 1.5: its swing zone spans x in [3.1, 4], y in [0.95, 2.05].
+        let door = Door { wall: 1, center: Vec3::new(4.0, 1.5, 0.0), width_m: 0.9, height_m: 2.1 };
+        let z = door_zone(&room, &door);
+        assert!((z.center - Vec3::new(4.0 - 0.45, 1.5, 1.05)).length() < 1e-5, "{}", z.center);
+        assert!((z.size - Vec3::new(0.9, 1.1, 2.1)).length() < 1e-5, "{}", z.size);
+        // A window in wall 2 (y = 3) at x = 2, 1.2 m wide, sill 0.9, 1.1 m high.
+        let w = Window { wall: 2, center: Vec3::new(2.0, 3.0, 0.9), width_m: 1.2, height_m: 1.1, sill_m: 0.9 };
+        let z = window_zone(&room, &w);
+        assert!((z.center - Vec3::new(2.0, 3.0 - 0.175, (0.95 + 2.0) / 2.0)).length() < 1e-5, "{}", z.center);
+        assert!((z.size - Vec3::new(1.3, 0.35, 1.05)).length() < 1e-5, "{}", z.size);
     }
 
     #[test]
