@@ -123,6 +123,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
+    // Vulkan's window-system probing loads libwayland, which prints "error: XDG_RUNTIME_DIR is invalid or not
+    // set" on headless machines although nothing is wrong. Pointing it at the temporary folder (no Wayland
+    // socket there) keeps the probe quiet.
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        // SAFETY: first statement of main, before any thread exists, so no concurrent reader of the environment.
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir()) };
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("DIORAMA_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
