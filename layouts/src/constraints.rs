@@ -228,7 +228,6 @@ pub fn check_constraints(layout: &Layout, front_clearance_m: f32, agent_radius_m
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::geom::world_from_yaw;
     use crate::shell::instantiate;
     use diorama_assets::Manifest;
 
@@ -249,7 +248,6 @@ mod tests {
         // From a corner: 3-4-5.
         assert!((footprint_distance(&o, Vec2::new(2.25 + 0.3, 2.5 + 0.4)) - 0.5).abs() < 1e-5);
         assert_eq!(footprint_distance(&o, Vec2::new(2.0, 2.0)), 0.0);
-        let _ = world_from_yaw(0.0);
     }
 
     #[test]
