@@ -83,7 +83,10 @@ fn violations(scene: &Value) -> Vec<String> {
     let mut bad = Vec::new();
     let room = &scene["rooms"][0];
     let poly = room["polygon"].as_array().unwrap();
-    let (w, d) = (poly[2][0].as_f64().unwrap() as f32, poly[2][1].as_f64().unwrap() as f32);
+    // The room spans origin + [0, w] x [0, d]; everything below is measured relative to its origin.
+    let corner = |k: usize| Vec3::new(poly[k][0].as_f64().unwrap() as f32, poly[k][1].as_f64().unwrap() as f32, 0.0);
+    let origin = corner(0);
+    let (w, d) = ((corner(2) - origin).x, (corner(2) - origin).y);
     let h = room["height"].as_f64().unwrap() as f32;
     let report = &scene["layout_report"];
     let clearance = report["front_clearance_m"].as_f64().unwrap() as f32;
@@ -112,7 +115,7 @@ fn violations(scene: &Value) -> Vec<String> {
         })
     };
     let inside = |c: Vec3, s: Vec3, r: Mat3| {
-        corners(c, s, r).all(|p| {
+        corners(c, s, r).map(|p| p - origin).all(|p| {
             p.x >= -1e-4 && p.y >= -1e-4 && p.x <= w + 1e-4 && p.y <= d + 1e-4 && p.z >= -1e-4 && p.z <= h + 1e-4
         })
     };
@@ -169,7 +172,8 @@ fn violations(scene: &Value) -> Vec<String> {
         }
         if o.v["wall"].is_u64() {
             let back = c + r * Vec3::new(0.0, -s.y / 2.0, 0.0);
-            let gap = back.x.min(back.y).min(w - back.x).min(d - back.y);
+            let b = back - origin;
+            let gap = b.x.min(b.y).min(w - b.x).min(d - b.y);
             if gap >= 0.02 {
                 bad.push(format!("#{} stands {gap:.3} m off its wall", o.id));
             }
@@ -180,11 +184,12 @@ fn violations(scene: &Value) -> Vec<String> {
     let door = &scene["doors"][0];
     let dc = v3(&door["center"]);
     let (dw, dh) = (door["width"].as_f64().unwrap() as f32, door["height"].as_f64().unwrap() as f32);
-    let (inward, along) = if dc.y.abs() < 1e-3 {
+    let dl = dc - origin;
+    let (inward, along) = if dl.y.abs() < 1e-3 {
         (Vec3::Y, Vec3::X)
-    } else if (dc.x - w).abs() < 1e-3 {
+    } else if (dl.x - w).abs() < 1e-3 {
         (-Vec3::X, Vec3::Y)
-    } else if (dc.y - d).abs() < 1e-3 {
+    } else if (dl.y - d).abs() < 1e-3 {
         (-Vec3::Y, Vec3::X)
     } else {
         (Vec3::X, Vec3::Y)
@@ -246,7 +251,7 @@ fn violations(scene: &Value) -> Vec<String> {
     let pole = Segment::new(Vec3::new(0.0, 0.0, 0.02), Vec3::new(0.0, 0.0, 1.8));
     // Cell (i, j) is centred at ((i + 0.5) cell, (j + 0.5) cell); a pole at the agent's radius from an
     // object, within 10 micrometres of float noise, counts as fitting.
-    let centre = |k: usize| Vec3::new(((k % nx) as f32 + 0.5) * cell, ((k / nx) as f32 + 0.5) * cell, 0.0);
+    let centre = |k: usize| origin + Vec3::new(((k % nx) as f32 + 0.5) * cell, ((k / nx) as f32 + 0.5) * cell, 0.0);
     let free: Vec<bool> = (0..nx * ny)
         .map(|k| {
             let p = Pose::from_translation(centre(k));

@@ -123,7 +123,8 @@ pub fn check_constraints(layout: &Layout, front_clearance_m: f32, agent_radius_m
     for o in furniture.iter().filter(|o| o.wall.is_some()) {
         let back = o.obb.world_from_local * Vec3::new(0.0, -o.obb.size.y / 2.0, 0.0) + o.obb.center;
         let r = &layout.room;
-        worst_wall = worst_wall.max(back.x.min(back.y).min(r.width_m - back.x).min(r.depth_m - back.y));
+        let b = r.local(back.truncate());
+        worst_wall = worst_wall.max(b.x.min(b.y).min(r.width_m - b.x).min(r.depth_m - b.y));
     }
     add(
         "wall_contact",
@@ -248,6 +249,38 @@ mod tests {
         // From a corner: 3-4-5.
         assert!((footprint_distance(&o, Vec2::new(2.25 + 0.3, 2.5 + 0.4)) - 0.5).abs() < 1e-5);
         assert_eq!(footprint_distance(&o, Vec2::new(2.0, 2.0)), 0.0);
+    }
+
+    #[test]
+    fn a_layout_moved_away_from_the_origin_keeps_its_certificate() {
+        use crate::optimizer::{LayoutGenerator, LayoutSpec, Optimizer};
+        use crate::shell::transformed;
+        use rand::SeedableRng;
+        let m = Manifest::builtin();
+        let spec = LayoutSpec::typical(&m);
+        let mut checked = 0;
+        for seed in 0..6u64 {
+            let Ok(layout) = Optimizer.generate(&spec, &m, &mut rand_chacha::ChaCha8Rng::seed_from_u64(seed)) else {
+                continue;
+            };
+            let delta = Vec3::new(7.25, -3.5, 0.0);
+            let mut moved = layout.clone();
+            moved.room.origin += delta.truncate();
+            moved.door.center += delta;
+            for w in &mut moved.windows {
+                w.center += delta;
+            }
+            for o in &mut moved.objects {
+                *o = transformed(o, Vec3::ZERO, 0.0, delta);
+            }
+            let (a, b) = (check_constraints(&layout, 0.6, 0.2), check_constraints(&moved, 0.6, 0.2));
+            for (x, y) in a.iter().zip(&b) {
+                assert_eq!(x.holds, y.holds, "seed {seed}: {} changed", x.name);
+                assert!((x.slack - y.slack).abs() < 1e-3, "seed {seed}: {} slack {} vs {}", x.name, x.slack, y.slack);
+            }
+            checked += 1;
+        }
+        assert!(checked >= 4);
     }
 
     #[test]

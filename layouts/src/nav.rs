@@ -13,6 +13,8 @@ use crate::scene::Layout;
 /// Free cells of the room floor for an agent of radius `radius_m` standing up to `agent_height_m`.
 #[derive(Debug, Clone)]
 pub struct NavGrid {
+    /// World position of the grid's corner (the room's origin).
+    pub origin: Vec2,
     pub cell_m: f32,
     pub nx: usize,
     pub ny: usize,
@@ -46,7 +48,7 @@ impl NavGrid {
         let mut free = vec![false; nx * ny];
         for j in 0..ny {
             for i in 0..nx {
-                let c = Vec2::new((i as f32 + 0.5) * cell_m, (j as f32 + 0.5) * cell_m);
+                let c = room.origin + Vec2::new((i as f32 + 0.5) * cell_m, (j as f32 + 0.5) * cell_m);
                 let pose = Pose::from_translation(Vec3::new(c.x, c.y, 0.0));
                 free[j * nx + i] = solids.iter().all(|(shape, p, aabb)| {
                     // Cheap 2D rejection before the exact query.
@@ -63,7 +65,7 @@ impl NavGrid {
                 });
             }
         }
-        NavGrid { cell_m, nx, ny, radius_m, free }
+        NavGrid { origin: room.origin, cell_m, nx, ny, radius_m, free }
     }
 
     pub fn is_free(&self, c: Cell) -> bool {
@@ -71,10 +73,11 @@ impl NavGrid {
     }
 
     pub fn center(&self, c: Cell) -> Vec2 {
-        Vec2::new((c.0 as f32 + 0.5) * self.cell_m, (c.1 as f32 + 0.5) * self.cell_m)
+        self.origin + Vec2::new((c.0 as f32 + 0.5) * self.cell_m, (c.1 as f32 + 0.5) * self.cell_m)
     }
 
     pub fn cell_of(&self, p: Vec2) -> Cell {
+        let p = p - self.origin;
         let i = ((p.x / self.cell_m).floor().max(0.0) as usize).min(self.nx.saturating_sub(1));
         let j = ((p.y / self.cell_m).floor().max(0.0) as usize).min(self.ny.saturating_sub(1));
         (i, j)

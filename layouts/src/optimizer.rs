@@ -133,6 +133,7 @@ impl LayoutGenerator for Optimizer {
         let room = Room {
             id: 0,
             name: room_type.clone(),
+            origin: Vec2::ZERO,
             width_m: sample(rng, within(program.width_m, spec.width_m)),
             depth_m: sample(rng, within(program.depth_m, spec.depth_m)),
             height_m: sample(rng, spec.height_m),
@@ -451,7 +452,8 @@ impl Room1<'_> {
                 _ => {
                     let quarter = rng.random_range(0..4u32) as f32 * FRAC_PI_2;
                     let jitter = rng.random_range(-0.2f32..=0.2);
-                    let p = Vec3::new(rng.random_range(0.0..=room.width_m), rng.random_range(0.0..=room.depth_m), 0.0);
+                    let local = Vec2::new(rng.random_range(0.0..=room.width_m), rng.random_range(0.0..=room.depth_m));
+                    let p = (room.origin + local).extend(0.0);
                     (p, quarter + jitter)
                 }
             },

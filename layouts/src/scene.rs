@@ -51,11 +51,13 @@ impl Obb {
     }
 }
 
-/// A room: an axis-aligned rectangle `[0, width] x [0, depth]` on the floor plane z = 0.
+/// A room: an axis-aligned rectangle `origin + [0, width] x [0, depth]` on the floor plane z = 0.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Room {
     pub id: u32,
     pub name: String,
+    /// Corner of the floor with the least x and y (the world origin for a single-room scene).
+    pub origin: Vec2,
     pub width_m: f32,
     pub depth_m: f32,
     pub height_m: f32,
@@ -64,12 +66,10 @@ pub struct Room {
 impl Room {
     /// Floor outline, counter-clockwise seen from above.
     pub fn polygon(&self) -> Vec<Vec2> {
-        vec![
-            Vec2::ZERO,
-            Vec2::new(self.width_m, 0.0),
-            Vec2::new(self.width_m, self.depth_m),
-            Vec2::new(0.0, self.depth_m),
-        ]
+        [Vec2::ZERO, Vec2::new(self.width_m, 0.0), Vec2::new(self.width_m, self.depth_m), Vec2::new(0.0, self.depth_m)]
+            .iter()
+            .map(|c| self.origin + *c)
+            .collect()
     }
 
     pub fn area_m2(&self) -> f32 {
@@ -77,19 +77,30 @@ impl Room {
     }
 
     pub fn center(&self) -> Vec2 {
+        self.origin + self.half_extents()
+    }
+
+    /// Half the floor's size.
+    pub fn half_extents(&self) -> Vec2 {
         Vec2::new(self.width_m * 0.5, self.depth_m * 0.5)
+    }
+
+    /// A world point in room coordinates (relative to `origin`).
+    pub fn local(&self, p: Vec2) -> Vec2 {
+        p - self.origin
     }
 
     /// Wall `i` (0: y = 0, 1: x = width, 2: y = depth, 3: x = 0) as (start corner, unit direction along the
     /// wall, inward normal, length), counter-clockwise.
     pub fn wall_frame(&self, i: usize) -> (Vec2, Vec2, Vec2, f32) {
         let (w, d) = (self.width_m, self.depth_m);
-        match i {
+        let (start, along, inward, length) = match i {
             0 => (Vec2::new(0.0, 0.0), Vec2::X, Vec2::Y, w),
             1 => (Vec2::new(w, 0.0), Vec2::Y, -Vec2::X, d),
             2 => (Vec2::new(w, d), -Vec2::X, -Vec2::Y, w),
             _ => (Vec2::new(0.0, d), -Vec2::Y, Vec2::X, d),
-        }
+        };
+        (self.origin + start, along, inward, length)
     }
 }
 

@@ -138,8 +138,9 @@ fn structural(id: u32, category: &str, obb: Obb, parts: Vec<Primitive>) -> Scene
 pub fn structure(room: &Room, door: &Door, windows: &[Window]) -> Vec<SceneObject> {
     let (w, d, h, t) = (room.width_m, room.depth_m, room.height_m, WALL_THICKNESS_M);
     let slab = |center: Vec3, size: Vec3| Obb { center, size, world_from_local: Mat3::IDENTITY };
-    let floor = slab(Vec3::new(w / 2.0, d / 2.0, -t / 2.0), Vec3::new(w + 2.0 * t, d + 2.0 * t, t));
-    let ceiling = slab(Vec3::new(w / 2.0, d / 2.0, h + t / 2.0), Vec3::new(w + 2.0 * t, d + 2.0 * t, t));
+    let mid = room.center();
+    let floor = slab(Vec3::new(mid.x, mid.y, -t / 2.0), Vec3::new(w + 2.0 * t, d + 2.0 * t, t));
+    let ceiling = slab(Vec3::new(mid.x, mid.y, h + t / 2.0), Vec3::new(w + 2.0 * t, d + 2.0 * t, t));
     let mut out = vec![
         structural(1, "floor", floor, vec![box_part(floor.center, floor.size, [0.55, 0.5, 0.45])]),
         structural(2, "ceiling", ceiling, vec![box_part(ceiling.center, ceiling.size, [0.9, 0.9, 0.9])]),
@@ -292,7 +293,10 @@ pub fn front_zone(o: &SceneObject, clearance_m: f32) -> Primitive {
 pub fn inside_margin(room: &Room, obb: &Obb) -> f32 {
     obb.corners()
         .iter()
-        .map(|c| c.x.min(c.y).min(room.width_m - c.x).min(room.depth_m - c.y).min(room.height_m - c.z).min(c.z + 1e-4))
+        .map(|c| {
+            let p = room.local(c.truncate());
+            p.x.min(p.y).min(room.width_m - p.x).min(room.depth_m - p.y).min(room.height_m - c.z).min(c.z + 1e-4)
+        })
         .fold(f32::INFINITY, f32::min)
 }
 
@@ -321,7 +325,7 @@ pub mod tests_support {
 
     /// A 4 x 3 x 2.6 m room with a door in wall 0 and no furniture.
     pub fn open_room() -> Layout {
-        let room = Room { id: 0, name: "room".into(), width_m: 4.0, depth_m: 3.0, height_m: 2.6 };
+        let room = Room { id: 0, name: "room".into(), origin: Vec2::ZERO, width_m: 4.0, depth_m: 3.0, height_m: 2.6 };
         let door = Door { wall: 0, center: Vec3::new(2.0, 0.0, 0.0), width_m: 0.9, height_m: 2.1 };
         let objects = structure(&room, &door, &[]);
         Layout { room, door, windows: vec![], objects, report: LayoutReport::default() }
@@ -336,7 +340,7 @@ mod tests {
     #[test]
     fn front_zone_lies_in_front_of_a_wall_object() {
         let m = Manifest::builtin();
-        let room = Room { id: 0, name: "r".into(), width_m: 4.0, depth_m: 4.0, height_m: 2.6 };
+        let room = Room { id: 0, name: "r".into(), origin: Vec2::ZERO, width_m: 4.0, depth_m: 4.0, height_m: 2.6 };
         // A cabinet against wall 0 (y = 0) faces +y: its zone spans y in [depth, depth + 0.6].
         let (pos, yaw) = wall_pose(&room, 0, 2.0, 0.5);
         let o = instantiate(7, "cabinet", m.get("cabinet").unwrap(), pos, yaw, Vec3::new(1.0, 0.5, 0.9));
@@ -383,7 +387,7 @@ mod tests {
 
     #[test]
     fn inside_margin_is_the_distance_to_the_nearest_wall_floor_or_ceiling() {
-        let room = Room { id: 0, name: "r".into(), width_m: 4.0, depth_m: 3.0, height_m: 2.5 };
+        let room = Room { id: 0, name: "r".into(), origin: Vec2::ZERO, width_m: 4.0, depth_m: 3.0, height_m: 2.5 };
         // A 1 m cube standing on the floor 0.5 m from wall 3 (x = 0): its margin is 0 (on the floor).
         let on_floor = Obb { center: Vec3::new(1.0, 1.5, 0.5), size: Vec3::ONE, world_from_local: Mat3::IDENTITY };
         assert!(inside_margin(&room, &on_floor).abs() <= 1e-4 + 1e-6);
@@ -405,7 +409,7 @@ mod tests {
 
     #[test]
     fn door_and_window_zones_sit_against_their_walls() {
-        let room = Room { id: 0, name: "r".into(), width_m: 4.0, depth_m: 3.0, height_m: 2.5 };
+        let room = Room { id: 0, name: "r".into(), origin: Vec2::ZERO, width_m: 4.0, depth_m: 3.0, height_m: 2.5 };
         // A door in wall 1 (x = 4) at y = 1.5: its swing zone spans x in [3.1, 4], y in [0.95, 2.05].
         let door = Door { wall: 1, center: Vec3::new(4.0, 1.5, 0.0), width_m: 0.9, height_m: 2.1 };
         let z = door_zone(&room, &door);

@@ -135,7 +135,8 @@ fn ring_loop(layout: &Layout, grid: &NavGrid, walkable: &[bool], ring: f32, phas
     let mut cells = Vec::new();
     for k in 0..WAYPOINTS {
         let a = phase + TAU * k as f32 / WAYPOINTS as f32;
-        let target = c + Vec2::new(a.cos() * c.x, a.sin() * c.y) * ring;
+        let half = layout.room.half_extents();
+        let target = c + Vec2::new(a.cos() * half.x, a.sin() * half.y) * ring;
         let cell = grid.nearest_free(target, walkable)?;
         if cells.last() != Some(&cell) {
             cells.push(cell);

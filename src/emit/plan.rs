@@ -56,18 +56,21 @@ fn glyph(c: char) -> [u8; 7] {
 struct Canvas {
     w: usize,
     h: usize,
+    /// World position of the plan's lower-left corner.
+    origin: Vec2,
     depth_m: f32,
     rgb: Vec<u8>,
 }
 
 impl Canvas {
-    fn new(width_m: f32, depth_m: f32) -> Canvas {
+    fn new(origin: Vec2, width_m: f32, depth_m: f32) -> Canvas {
         let w = (width_m * PX_PER_M + 2.0 * MARGIN_PX).ceil() as usize;
         let h = (depth_m * PX_PER_M + 2.0 * MARGIN_PX).ceil() as usize;
-        Canvas { w, h, depth_m, rgb: vec![255; w * h * 3] }
+        Canvas { w, h, origin, depth_m, rgb: vec![255; w * h * 3] }
     }
 
     fn to_px(&self, p: Vec2) -> Vec2 {
+        let p = p - self.origin;
         Vec2::new(MARGIN_PX + p.x * PX_PER_M, MARGIN_PX + (self.depth_m - p.y) * PX_PER_M)
     }
 
@@ -141,7 +144,7 @@ fn srgb(linear: [f32; 3]) -> [u8; 3] {
 /// Draws the plan; returns (width, height, RGB8 rows).
 pub fn draw(layout: &Layout, camera_path: &[Vec3], agent_radius_m: f32) -> (u32, u32, Vec<u8>) {
     let room = &layout.room;
-    let mut cv = Canvas::new(room.width_m, room.depth_m);
+    let mut cv = Canvas::new(room.origin, room.width_m, room.depth_m);
     let poly = room.polygon();
     cv.fill(&poly, [232, 228, 220]);
 
@@ -263,7 +266,7 @@ mod tests {
 
     #[test]
     fn fill_covers_the_polygon_and_nothing_else() {
-        let mut cv = Canvas::new(1.0, 1.0);
+        let mut cv = Canvas::new(Vec2::ZERO, 1.0, 1.0);
         cv.fill(
             &[Vec2::new(0.25, 0.25), Vec2::new(0.75, 0.25), Vec2::new(0.75, 0.75), Vec2::new(0.25, 0.75)],
             [0, 0, 0],
