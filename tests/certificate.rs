@@ -181,27 +181,37 @@ fn violations(scene: &Value) -> Vec<String> {
     }
 
     // The door's swing zone, derived here from the door record: which wall its centre lies on.
-    let door = &scene["doors"][0];
-    let dc = v3(&door["center"]);
-    let (dw, dh) = (door["width"].as_f64().unwrap() as f32, door["height"].as_f64().unwrap() as f32);
-    let dl = dc - origin;
-    let (inward, along) = if dl.y.abs() < 1e-3 {
-        (Vec3::Y, Vec3::X)
-    } else if (dl.x - w).abs() < 1e-3 {
-        (-Vec3::X, Vec3::Y)
-    } else if (dl.y - d).abs() < 1e-3 {
-        (-Vec3::Y, Vec3::X)
-    } else {
-        (Vec3::X, Vec3::Y)
+    // Each door's swing zone, derived here from its record: which wall its centre lies on.
+    let door_frame = |door: &Value| {
+        let dc = v3(&door["center"]);
+        let (dw, dh) = (door["width"].as_f64().unwrap() as f32, door["height"].as_f64().unwrap() as f32);
+        let dl = dc - origin;
+        let (inward, along) = if dl.y.abs() < 1e-3 {
+            (Vec3::Y, Vec3::X)
+        } else if (dl.x - w).abs() < 1e-3 {
+            (-Vec3::X, Vec3::Y)
+        } else if (dl.y - d).abs() < 1e-3 {
+            (-Vec3::Y, Vec3::X)
+        } else {
+            (Vec3::X, Vec3::Y)
+        };
+        (dc, dw, dh, inward, along)
     };
-    let zone_c = Vec3::new(dc.x, dc.y, dh / 2.0) + inward * 0.45;
-    // A right-handed frame: (along, up x along, up); the box is symmetric, so only handedness matters.
-    let zone = [boxed(zone_c, Vec3::new(dw + 0.2, 0.9, dh), Mat3::from_cols(along, Vec3::Z.cross(along), Vec3::Z))];
-    for o in &solid {
-        if min_dist(&o.shapes, &zone) <= 0.0 {
-            bad.push(format!("#{} blocks the door ({})", o.id, min_dist(&o.shapes, &zone)));
+    let doors = scene["doors"].as_array().unwrap();
+    for door in doors {
+        let (dc, dw, dh, inward, along) = door_frame(door);
+        let zone_c = Vec3::new(dc.x, dc.y, dh / 2.0) + inward * 0.45;
+        // A right-handed frame: (along, up x along, up); the box is symmetric, so only handedness matters.
+        let zone = [boxed(zone_c, Vec3::new(dw + 0.2, 0.9, dh), Mat3::from_cols(along, Vec3::Z.cross(along), Vec3::Z))];
+        for o in &solid {
+            if min_dist(&o.shapes, &zone) <= 0.0 {
+                bad.push(format!("#{} blocks a door ({})", o.id, min_dist(&o.shapes, &zone)));
+            }
         }
     }
+    // Walking access is measured from the entrance (the door leading outside).
+    let entrance = doors.iter().find(|d| d["room_b"].is_null()).unwrap_or(&doors[0]);
+    let (dc, _, _, inward, _) = door_frame(entrance);
 
     // Windows: furniture standing on the floor keeps out of the box in front of each, above its sill.
     for win in scene["windows"].as_array().unwrap() {

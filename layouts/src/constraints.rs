@@ -134,15 +134,18 @@ pub fn check_constraints(layout: &Layout, front_clearance_m: f32, agent_radius_m
         format!("largest gap between a wall-placed object's back and its wall: {worst_wall:.4} m (under 2 cm)"),
     );
 
-    let zone = door_zone(&layout.room, &layout.door);
-    let door_gap =
-        solid.iter().map(|o| parts_distance(&o.parts, std::slice::from_ref(&zone))).fold(f32::INFINITY, f32::min);
+    let zones: Vec<_> = layout.doors.iter().map(|d| door_zone(&layout.room, d)).collect();
+    let door_gap = solid.iter().map(|o| parts_distance(&o.parts, &zones)).fold(f32::INFINITY, f32::min);
+    let whose = match zones.len() {
+        1 => "the door's".to_string(),
+        n => format!("all {n} doors'"),
+    };
     add(
         "door_clearance",
         door_gap,
         door_gap > 0.0,
         "m",
-        format!("the door's {DOOR_ZONE_DEPTH_M} m swing zone is free of furniture"),
+        format!("{whose} {DOOR_ZONE_DEPTH_M} m swing zone is free of furniture"),
     );
 
     let window_gap = layout
@@ -198,6 +201,12 @@ pub fn check_constraints(layout: &Layout, front_clearance_m: f32, agent_radius_m
         .filter(|&(i, j)| reach[j * grid.nx + i])
         .map(|c| grid.center(c))
         .collect();
+    // Every other door opens onto the same walkable floor as the entrance.
+    let cut_off = layout.doors.iter().filter(|d| *d != layout.entrance()).find(|d| {
+        let (_, _, inward, _) = layout.room.wall_frame(d.wall);
+        let p = d.center.truncate() + inward * (agent_radius_m + NAV_CELL_M);
+        !reachable.iter().any(|c| c.distance(p) < 0.5)
+    });
     let area = reachable.len() as f32 * NAV_CELL_M * NAV_CELL_M;
     let reach_limit = front_clearance_m.max(agent_radius_m) + NAV_CELL_M;
     let (mut access, mut access_who) = (reach_limit, String::new());
@@ -214,10 +223,13 @@ pub fn check_constraints(layout: &Layout, front_clearance_m: f32, agent_radius_m
             access_who = format!("; farthest: {} #{} at {d:.2} m", o.category, o.id);
         }
     }
+    if let Some(d) = cut_off {
+        access_who.push_str(&format!("; the door in wall {} cannot be reached", d.wall));
+    }
     add(
         "walkable_access",
         access.min(area - 1.0),
-        access >= 0.0 && area >= 1.0,
+        access >= 0.0 && area >= 1.0 && cut_off.is_none(),
         "m",
         format!(
             "a {agent_radius_m} m agent reaches {area:.2} m2 from the door, and comes within {reach_limit:.2} m of every functional front{access_who}"
@@ -266,7 +278,9 @@ mod tests {
             let delta = Vec3::new(7.25, -3.5, 0.0);
             let mut moved = layout.clone();
             moved.room.origin += delta.truncate();
-            moved.door.center += delta;
+            for d in &mut moved.doors {
+                d.center += delta;
+            }
             for w in &mut moved.windows {
                 w.center += delta;
             }
@@ -281,6 +295,57 @@ mod tests {
             checked += 1;
         }
         assert!(checked >= 4);
+    }
+
+    #[test]
+    fn every_door_is_kept_clear_and_reachable() {
+        use crate::scene::Door;
+        use crate::shell::{structure, tests_support::open_room};
+        let m = Manifest::builtin();
+        // The open 4 x 3 m room, with a second door in wall 2 leading to room 1.
+        let mut layout = open_room();
+        layout.doors.push(Door {
+            wall: 2,
+            leads_to: Some(1),
+            center: Vec3::new(1.0, 3.0, 0.0),
+            width_m: 0.9,
+            height_m: 2.1,
+        });
+        layout.objects = structure(&layout.room, &layout.doors, &[]);
+        let get = |l: &Layout, name: &str| check_constraints(l, 0.6, 0.2).into_iter().find(|c| c.name == name).unwrap();
+        assert!(get(&layout, "door_clearance").holds && get(&layout, "walkable_access").holds);
+        // Both openings are cut: nothing of wall 2 remains at the second door's centre, 1 m up.
+        let wall2 = layout.objects.iter().find(|o| o.id == 5).unwrap();
+        let probe = crate::scene::Primitive {
+            center: Vec3::new(1.0, 3.05, 1.0),
+            size: Vec3::splat(0.01),
+            ..wall2.parts[0].clone()
+        };
+        assert!(crate::geom::parts_distance(&wall2.parts, std::slice::from_ref(&probe)) > 0.1);
+        // A cabinet in the second door's swing breaks door clearance.
+        let mut blocked = layout.clone();
+        blocked.objects.push(instantiate(
+            7,
+            "cabinet",
+            m.get("cabinet").unwrap(),
+            Vec3::new(1.0, 2.6, 0.0),
+            0.0,
+            Vec3::new(0.8, 0.4, 0.9),
+        ));
+        assert!(!get(&blocked, "door_clearance").holds);
+        // A full-width wardrobe row in front of the second door cuts it off from the entrance.
+        let mut cut = layout.clone();
+        let wardrobe = m.get("wardrobe").unwrap();
+        cut.objects.push(instantiate(
+            8,
+            "wardrobe",
+            wardrobe,
+            Vec3::new(2.0, 1.95, 0.0),
+            0.0,
+            Vec3::new(4.0, 0.3, 2.0),
+        ));
+        let access = get(&cut, "walkable_access");
+        assert!(!access.holds && access.detail.contains("wall 2"), "{access:?}");
     }
 
     #[test]

@@ -137,8 +137,9 @@ impl NavGrid {
 
     /// Free cells reachable from the door, as a mask: the walkable part of the room.
     pub fn reachable_from_door(&self, layout: &Layout) -> Vec<bool> {
-        let (_, _, inward, _) = layout.room.wall_frame(layout.door.wall);
-        let door = Vec2::new(layout.door.center.x, layout.door.center.y) + inward * (self.radius_m + self.cell_m);
+        let entrance = layout.entrance();
+        let (_, _, inward, _) = layout.room.wall_frame(entrance.wall);
+        let door = entrance.center.truncate() + inward * (self.radius_m + self.cell_m);
         let all_free = self.free.clone();
         match self.nearest_free(door, &all_free) {
             Some(c) if self.center(c).distance(door) < 0.5 => self.component(c),

@@ -106,7 +106,7 @@ struct Item {
 /// Furniture being arranged in one room.
 struct Room1<'a> {
     room: &'a Room,
-    zone: Primitive,
+    door_zones: Vec<Primitive>,
     window_zones: Vec<Primitive>,
     spec: &'a LayoutSpec,
     manifest: &'a Manifest,
@@ -139,14 +139,15 @@ impl LayoutGenerator for Optimizer {
             height_m: sample(rng, spec.height_m),
         };
         let door = place_door(&room, spec.door_width_m, spec.door_height_m, rng)?;
-        let windows = place_windows(&room, &door, rng);
-        let structure = structure(&room, &door, &windows);
+        let doors = vec![door];
+        let windows = place_windows(&room, &doors, rng);
+        let structure = structure(&room, &doors, &windows);
         let items = program_items(program, spec, rng);
         let requested = items.len() as u32;
 
         let mut state = Room1 {
             room: &room,
-            zone: door_zone(&room, &door),
+            door_zones: doors.iter().map(|d| door_zone(&room, d)).collect(),
             window_zones: windows.iter().map(|w| window_zone(&room, w)).collect(),
             spec,
             manifest,
@@ -170,7 +171,7 @@ impl LayoutGenerator for Optimizer {
         let initial_score = state.score();
         let (iterations, accepted) = state.anneal(&mut dropped, rng);
         let final_score = state.score();
-        state.repair_access(&door, &windows, &structure, &mut dropped)?;
+        state.repair_access(&doors, &windows, &structure, &mut dropped)?;
         let furniture = state.objs.len() as u32;
         let small = state.place_small(&program.small, rng);
 
@@ -178,7 +179,7 @@ impl LayoutGenerator for Optimizer {
         objects.extend(renumber(state.objs, objects.len() as u32 + 1));
         let mut layout = Layout {
             room,
-            door,
+            doors,
             windows,
             objects,
             report: LayoutReport {
@@ -274,9 +275,10 @@ impl Room1<'_> {
             return Err("its front would face a wall too closely");
         }
         let bounds = aabb(o);
-        if aabb_gap(bounds, aabb_of(&self.zone)) < ZONE_MARGIN_M
-            && parts_distance(&o.parts, std::slice::from_ref(&self.zone)) < ZONE_MARGIN_M
-        {
+        if self.door_zones.iter().any(|z| {
+            aabb_gap(bounds, aabb_of(z)) < ZONE_MARGIN_M
+                && parts_distance(&o.parts, std::slice::from_ref(z)) < ZONE_MARGIN_M
+        }) {
             return Err("it would block the door");
         }
         if o.parent.is_none()
@@ -663,7 +665,7 @@ impl Room1<'_> {
     /// Drops optional objects (latest first) until every functional front is reachable from the door.
     fn repair_access(
         &mut self,
-        door: &Door,
+        doors: &[Door],
         windows: &[crate::scene::Window],
         structure: &[SceneObject],
         dropped: &mut Vec<(String, String)>,
@@ -671,7 +673,7 @@ impl Room1<'_> {
         loop {
             let layout = Layout {
                 room: self.room.clone(),
-                door: door.clone(),
+                doors: doors.to_vec(),
                 windows: windows.to_vec(),
                 objects: structure.iter().cloned().chain(self.objs.iter().cloned()).collect(),
                 report: LayoutReport::default(),

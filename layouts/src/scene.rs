@@ -104,10 +104,12 @@ impl Room {
     }
 }
 
-/// A door opening in one wall of the room. It leads outside the room (the entrance).
+/// A door opening in one wall of the room.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Door {
     pub wall: usize,
+    /// The room on the other side; `None` for the entrance from outside.
+    pub leads_to: Option<u32>,
     /// Centre of the opening at floor level, on the wall's inner surface.
     pub center: Vec3,
     pub width_m: f32,
@@ -212,7 +214,8 @@ pub struct LayoutReport {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Layout {
     pub room: Room,
-    pub door: Door,
+    /// The room's doors; the entrance (leading outside) first.
+    pub doors: Vec<Door>,
     pub windows: Vec<Window>,
     /// Structure first (floor, ceiling, walls), then furniture, then small objects; ids ascend.
     pub objects: Vec<SceneObject>,
@@ -220,6 +223,11 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// The door walking access is measured from: the entrance, else the first door.
+    pub fn entrance(&self) -> &Door {
+        self.doors.iter().find(|d| d.leads_to.is_none()).unwrap_or(&self.doors[0])
+    }
+
     pub fn object(&self, id: u32) -> Option<&SceneObject> {
         self.objects.iter().find(|o| o.id == id)
     }

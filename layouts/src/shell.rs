@@ -34,7 +34,7 @@ pub fn place_door(room: &Room, width_m: f32, height_m: f32, rng: &mut ChaCha8Rng
     }
     let s = rng.random_range(margin..=length - margin);
     let c = origin + along * s;
-    Ok(Door { wall, center: Vec3::new(c.x, c.y, 0.0), width_m, height_m })
+    Ok(Door { wall, leads_to: None, center: Vec3::new(c.x, c.y, 0.0), width_m, height_m })
 }
 
 /// Sill height of windows, metres.
@@ -44,12 +44,13 @@ pub const WINDOW_ZONE_DEPTH_M: f32 = 0.35;
 /// Furniture lower than the sill plus this may stand under a window.
 pub const WINDOW_ZONE_LIFT_M: f32 = 0.05;
 
-/// Windows in the walls without the door: each such wall of at least 1.8 m gets one with probability 0.7,
+/// Windows in the walls without a door: each such wall of at least 1.8 m gets one with probability 0.7,
 /// and a room gets at least one when any wall can hold it.
-pub fn place_windows(room: &Room, door: &Door, rng: &mut ChaCha8Rng) -> Vec<Window> {
+pub fn place_windows(room: &Room, doors: &[Door], rng: &mut ChaCha8Rng) -> Vec<Window> {
     let mut out = Vec::new();
     let head_room = room.height_m - WINDOW_SILL_M - 0.3;
-    let walls: Vec<usize> = (0..4).filter(|&w| w != door.wall && room.wall_frame(w).3 >= 1.8).collect();
+    let walls: Vec<usize> =
+        (0..4).filter(|&w| doors.iter().all(|d| d.wall != w) && room.wall_frame(w).3 >= 1.8).collect();
     for (k, &w) in walls.iter().enumerate() {
         let want = rng.random_bool(0.7) || (out.is_empty() && k + 1 == walls.len());
         if !want || head_room < 0.8 {
@@ -135,7 +136,7 @@ fn structural(id: u32, category: &str, obb: Obb, parts: Vec<Primitive>) -> Scene
 }
 
 /// Floor (id 1), ceiling (2) and four walls (3..=6), split around the door and window openings.
-pub fn structure(room: &Room, door: &Door, windows: &[Window]) -> Vec<SceneObject> {
+pub fn structure(room: &Room, doors: &[Door], windows: &[Window]) -> Vec<SceneObject> {
     let (w, d, h, t) = (room.width_m, room.depth_m, room.height_m, WALL_THICKNESS_M);
     let slab = |center: Vec3, size: Vec3| Obb { center, size, world_from_local: Mat3::IDENTITY };
     let mid = room.center();
@@ -156,7 +157,7 @@ pub fn structure(room: &Room, door: &Door, windows: &[Window]) -> Vec<SceneObjec
         let obb = slab(Vec3::new(mid.x, mid.y, h / 2.0), full);
         let along_of = |p: Vec3| (p.truncate() - origin).dot(along);
         let mut openings = Vec::new();
-        if i == door.wall {
+        for door in doors.iter().filter(|d| d.wall == i) {
             let s = along_of(door.center);
             openings.push((s - door.width_m / 2.0, s + door.width_m / 2.0, 0.0, door.height_m));
         }
@@ -326,9 +327,9 @@ pub mod tests_support {
     /// A 4 x 3 x 2.6 m room with a door in wall 0 and no furniture.
     pub fn open_room() -> Layout {
         let room = Room { id: 0, name: "room".into(), origin: Vec2::ZERO, width_m: 4.0, depth_m: 3.0, height_m: 2.6 };
-        let door = Door { wall: 0, center: Vec3::new(2.0, 0.0, 0.0), width_m: 0.9, height_m: 2.1 };
-        let objects = structure(&room, &door, &[]);
-        Layout { room, door, windows: vec![], objects, report: LayoutReport::default() }
+        let door = Door { wall: 0, leads_to: None, center: Vec3::new(2.0, 0.0, 0.0), width_m: 0.9, height_m: 2.1 };
+        let objects = structure(&room, std::slice::from_ref(&door), &[]);
+        Layout { room, doors: vec![door], windows: vec![], objects, report: LayoutReport::default() }
     }
 }
 
@@ -411,7 +412,7 @@ mod tests {
     fn door_and_window_zones_sit_against_their_walls() {
         let room = Room { id: 0, name: "r".into(), origin: Vec2::ZERO, width_m: 4.0, depth_m: 3.0, height_m: 2.5 };
         // A door in wall 1 (x = 4) at y = 1.5: its swing zone spans x in [3.1, 4], y in [0.95, 2.05].
-        let door = Door { wall: 1, center: Vec3::new(4.0, 1.5, 0.0), width_m: 0.9, height_m: 2.1 };
+        let door = Door { wall: 1, leads_to: None, center: Vec3::new(4.0, 1.5, 0.0), width_m: 0.9, height_m: 2.1 };
         let z = door_zone(&room, &door);
         assert!((z.center - Vec3::new(4.0 - 0.45, 1.5, 1.05)).length() < 1e-5, "{}", z.center);
         assert!((z.size - Vec3::new(0.9, 1.1, 2.1)).length() < 1e-5, "{}", z.size);

@@ -185,27 +185,37 @@ pub fn draw(layout: &Layout, camera_path: &[Vec3], agent_radius_m: f32) -> (u32,
         }
     }
 
-    // Walls with the door opening, and the door's swing.
-    let (door_c, door_w) = (layout.door.center.truncate(), layout.door.width_m);
+    // Walls with their door openings, and each door's swing.
     for i in 0..4 {
         let (origin, along, inward, length) = room.wall_frame(i);
-        if i == layout.door.wall {
-            let s = (door_c - origin).dot(along);
-            cv.line(origin, origin + along * (s - door_w / 2.0), 5, [70, 70, 70]);
-            cv.line(origin + along * (s + door_w / 2.0), origin + along * length, 5, [70, 70, 70]);
-            let hinge = origin + along * (s - door_w / 2.0);
+        let mut gaps: Vec<(f32, f32)> = layout
+            .doors
+            .iter()
+            .filter(|d| d.wall == i)
+            .map(|d| {
+                let s = (d.center.truncate() - origin).dot(along);
+                (s - d.width_m / 2.0, d.width_m)
+            })
+            .collect();
+        gaps.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut cursor = 0.0;
+        for &(start, width) in &gaps {
+            cv.line(origin + along * cursor, origin + along * start, 5, [70, 70, 70]);
+            cursor = start + width;
+        }
+        cv.line(origin + along * cursor, origin + along * length, 5, [70, 70, 70]);
+        for &(start, width) in &gaps {
+            let hinge = origin + along * start;
             let arc: Vec<Vec2> = (0..=16)
                 .map(|k| {
                     let a = std::f32::consts::FRAC_PI_2 * k as f32 / 16.0;
-                    hinge + (along * a.cos() + inward * a.sin()) * door_w
+                    hinge + (along * a.cos() + inward * a.sin()) * width
                 })
                 .collect();
             for w in arc.windows(2) {
                 cv.line(w[0], w[1], 1, [200, 120, 40]);
             }
-            cv.line(hinge, hinge + inward * door_w, 2, [200, 120, 40]);
-        } else {
-            cv.line(origin, origin + along * length, 5, [70, 70, 70]);
+            cv.line(hinge, hinge + inward * width, 2, [200, 120, 40]);
         }
     }
 

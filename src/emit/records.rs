@@ -265,13 +265,17 @@ pub fn scene_json(f: &SceneFacts<'_>) -> Vec<u8> {
             height: r(room.height_m),
             area_m2: r(room.area_m2()),
         }],
-        doors: vec![DoorRecord {
-            room_a: room.id,
-            room_b: None,
-            center: v3(l.door.center + Vec3::Z * (l.door.height_m / 2.0)),
-            width: r(l.door.width_m),
-            height: r(l.door.height_m),
-        }],
+        doors: l
+            .doors
+            .iter()
+            .map(|d| DoorRecord {
+                room_a: room.id,
+                room_b: d.leads_to,
+                center: v3(d.center + Vec3::Z * (d.height_m / 2.0)),
+                width: r(d.width_m),
+                height: r(d.height_m),
+            })
+            .collect(),
         windows: l
             .windows
             .iter()
