@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use diorama::{Config, plan};
 use diorama_assets::Manifest;
+use diorama_layouts::floorplan::{PlanSpec, furnish_apartment, plan_apartment};
 use diorama_layouts::{LayoutGenerator, Optimizer};
 use diorama_sim::seed;
 
@@ -49,4 +50,45 @@ fn main() {
             objects as f64 / valid.max(1) as f64,
         );
     }
+
+    // A 4-room apartment: the floor plan, then every room furnished and certified (one stream per seed).
+    let types = ["living_room", "bedroom", "kitchen", "bathroom"];
+    let plan_spec = PlanSpec {
+        rooms: types
+            .iter()
+            .map(|t| {
+                let r = &manifest.rooms[*t];
+                (t.to_string(), [r.width_m[0] * r.depth_m[0], r.width_m[1] * r.depth_m[1]])
+            })
+            .collect(),
+        wall_thickness_m: 0.1,
+        door_width_m: config.room.door_width_m,
+        min_side_m: 2.2,
+    };
+    let spec = plan::layout_spec(&config);
+    let mut times = Vec::new();
+    let (mut valid, mut objects) = (0u64, 0usize);
+    for s in 0..seeds {
+        let started = Instant::now();
+        let mut rng = seed::stream(s, "apartment/0");
+        let result =
+            plan_apartment(&plan_spec, &mut rng).and_then(|p| furnish_apartment(&p, &spec, &manifest, &mut rng));
+        times.push(started.elapsed().as_secs_f64() * 1e3);
+        if let Ok(rooms) = result {
+            valid += 1;
+            objects += rooms.iter().map(|l| l.furniture().count()).sum::<usize>();
+        }
+    }
+    let total_s: f64 = times.iter().sum::<f64>() / 1e3;
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{:<12} {:>7} {:>9.2} {:>9.2} {:>9.2} {:>10.1} {:>8.1}",
+        "4-room apt",
+        format!("{valid}/{seeds}"),
+        percentile(&times, 0.5),
+        percentile(&times, 0.95),
+        times.last().copied().unwrap_or(0.0),
+        valid as f64 / total_s,
+        objects as f64 / valid.max(1) as f64,
+    );
 }

@@ -2,14 +2,17 @@
 //! by interior walls, connected by doors along a spanning tree of the rooms' adjacency, with an entrance door
 //! in an exterior wall. Pure and seeded.
 //!
-//! Not yet used by builds: the pipeline still furnishes one room per scene. This is the floor-plan half of
-//! multi-room scenes; furnishing each room, the room tour and the records are the other half.
+//! [`furnish_apartment`] furnishes and certifies every room of a plan. Not yet used by builds: the pipeline
+//! still makes one room per scene; the room tour, the combined scene and its records are the missing half.
 
+use diorama_assets::Manifest;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 use crate::LayoutError;
-use crate::geom::Vec2;
+use crate::geom::{Vec2, Vec3};
+use crate::optimizer::{LayoutSpec, Optimizer};
+use crate::scene::{Door, Layout, Room};
 
 /// One room of a plan: its type and its interior rectangle (walls excluded), metres.
 #[derive(Debug, Clone, PartialEq)]
@@ -254,6 +257,79 @@ fn connect(
     Ok(doors)
 }
 
+/// Room attempts before an apartment gives up.
+const ROOM_ATTEMPTS: u32 = 5;
+
+/// The wall of `r` nearest to a point on (or half a wall beyond) its outline, and the point on that wall.
+fn wall_of(r: &PlanRoom, c: Vec2) -> (usize, Vec2) {
+    let d = [(c.y - r.min.y).abs(), (c.x - r.max.x).abs(), (c.y - r.max.y).abs(), (c.x - r.min.x).abs()];
+    let wall = (0..4).min_by(|&a, &b| d[a].total_cmp(&d[b])).expect("four walls");
+    let on = match wall {
+        0 => Vec2::new(c.x, r.min.y),
+        1 => Vec2::new(r.max.x, c.y),
+        2 => Vec2::new(c.x, r.max.y),
+        _ => Vec2::new(r.min.x, c.y),
+    };
+    (wall, on)
+}
+
+/// Furnishes every room of a plan with its own program, its doors (the entrance first) and windows in its
+/// exterior walls only; each room is certified on its own. Rooms share one ceiling height.
+pub fn furnish_apartment(
+    plan: &FloorPlan,
+    spec: &LayoutSpec,
+    manifest: &Manifest,
+    rng: &mut ChaCha8Rng,
+) -> Result<Vec<Layout>, LayoutError> {
+    let height = crate::shell::sample(rng, spec.height_m);
+    let eps = 1e-3;
+    let mut out = Vec::new();
+    for r in &plan.rooms {
+        let mut doors: Vec<Door> = plan
+            .doors
+            .iter()
+            .filter(|d| d.room_a == r.id || d.room_b == Some(r.id))
+            .map(|d| {
+                let (wall, on) = wall_of(r, d.center);
+                let leads_to = if d.room_a == r.id { d.room_b } else { Some(d.room_a) };
+                Door {
+                    wall,
+                    leads_to,
+                    center: Vec3::new(on.x, on.y, 0.0),
+                    width_m: d.width_m,
+                    height_m: spec.door_height_m,
+                }
+            })
+            .collect();
+        doors.sort_by_key(|d| d.leads_to.is_some());
+        let exterior =
+            [r.min.y < eps, r.max.x > plan.footprint.x - eps, r.max.y > plan.footprint.y - eps, r.min.x < eps];
+        let room = Room {
+            id: r.id,
+            name: r.room_type.clone(),
+            origin: r.min,
+            width_m: r.size().x,
+            depth_m: r.size().y,
+            height_m: height,
+        };
+        let mut last = None;
+        for _ in 0..ROOM_ATTEMPTS {
+            match Optimizer.furnish(&r.room_type, room.clone(), doors.clone(), exterior, spec, manifest, rng) {
+                Ok(layout) => {
+                    last = None;
+                    out.push(layout);
+                    break;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        if let Some(e) = last {
+            return Err(LayoutError::Infeasible(format!("the {} of the apartment: {e}", r.room_type)));
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,6 +426,47 @@ mod tests {
             }
             assert!(made >= 190, "{n} rooms: only {made} of 200 seeds planned");
         }
+    }
+
+    #[test]
+    fn four_room_apartments_are_furnished_and_certified_room_by_room() {
+        let manifest = Manifest::builtin();
+        let types = ["living_room", "bedroom", "kitchen", "bathroom"];
+        let plan_spec = PlanSpec {
+            rooms: types
+                .iter()
+                .map(|t| {
+                    let r = &manifest.rooms[*t];
+                    (t.to_string(), [r.width_m[0] * r.depth_m[0], r.width_m[1] * r.depth_m[1]])
+                })
+                .collect(),
+            wall_thickness_m: 0.1,
+            door_width_m: 0.9,
+            min_side_m: 2.2,
+        };
+        let spec = LayoutSpec::typical(&manifest);
+        let mut made = 0;
+        for seed in 0..30u64 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let Ok(plan) = plan_apartment(&plan_spec, &mut rng) else { continue };
+            let Ok(rooms) = furnish_apartment(&plan, &spec, &manifest, &mut rng) else { continue };
+            made += 1;
+            assert_eq!(rooms.len(), 4);
+            for (l, r) in rooms.iter().zip(&plan.rooms) {
+                assert_eq!(l.room.origin, r.min);
+                assert!(l.report.constraints.iter().all(|c| c.holds), "seed {seed}: {:?}", l.report.constraints);
+                // Every door of the plan that touches this room is one of its doors, the entrance first.
+                let touching = plan.doors.iter().filter(|d| d.room_a == r.id || d.room_b == Some(r.id)).count();
+                assert_eq!(l.doors.len(), touching);
+                // Furniture stays inside its own room.
+                for o in l.furniture() {
+                    let c = o.obb.center.truncate();
+                    assert!(c.x > r.min.x && c.x < r.max.x && c.y > r.min.y && c.y < r.max.y);
+                }
+            }
+            assert!(rooms[0].doors[0].leads_to.is_none(), "the living room holds the entrance, listed first");
+        }
+        assert!(made >= 25, "only {made} of 30 apartments were furnished");
     }
 
     #[test]

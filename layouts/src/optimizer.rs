@@ -119,12 +119,7 @@ struct Room1<'a> {
 
 impl LayoutGenerator for Optimizer {
     fn generate(&self, spec: &LayoutSpec, manifest: &Manifest, rng: &mut ChaCha8Rng) -> Result<Layout, LayoutError> {
-        let started = Instant::now();
-        for key in &spec.categories {
-            if manifest.get(key).is_none() {
-                return Err(LayoutError::UnknownCategory(key.clone()));
-            }
-        }
+        check_categories(spec, manifest)?;
         let room_type = match spec.room_types.len() {
             0 => return Err(LayoutError::Infeasible("no room types to choose from (room.types is empty)".into())),
             n => spec.room_types[rng.random_range(0..n)].clone(),
@@ -139,8 +134,36 @@ impl LayoutGenerator for Optimizer {
             height_m: sample(rng, spec.height_m),
         };
         let door = place_door(&room, spec.door_width_m, spec.door_height_m, rng)?;
-        let doors = vec![door];
-        let windows = place_windows(&room, &doors, rng);
+        self.furnish(&room_type, room, vec![door], [true; 4], spec, manifest, rng)
+    }
+}
+
+fn check_categories(spec: &LayoutSpec, manifest: &Manifest) -> Result<(), LayoutError> {
+    match spec.categories.iter().find(|k| manifest.get(k).is_none()) {
+        Some(k) => Err(LayoutError::UnknownCategory(k.clone())),
+        None => Ok(()),
+    }
+}
+
+impl Optimizer {
+    /// Furnishes a given room (anywhere in the world, with its doors; windows only in `exterior` walls) with
+    /// the program of `room_type`, and certifies it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn furnish(
+        &self,
+        room_type: &str,
+        room: Room,
+        doors: Vec<Door>,
+        exterior: [bool; 4],
+        spec: &LayoutSpec,
+        manifest: &Manifest,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Layout, LayoutError> {
+        let started = Instant::now();
+        check_categories(spec, manifest)?;
+        let program =
+            manifest.rooms.get(room_type).ok_or_else(|| LayoutError::UnknownRoomType(room_type.to_string()))?;
+        let windows: Vec<_> = place_windows(&room, &doors, rng).into_iter().filter(|w| exterior[w.wall]).collect();
         let structure = structure(&room, &doors, &windows);
         let items = program_items(program, spec, rng);
         let requested = items.len() as u32;
@@ -184,7 +207,7 @@ impl LayoutGenerator for Optimizer {
             objects,
             report: LayoutReport {
                 constraints: vec![],
-                room_type,
+                room_type: room_type.to_string(),
                 requested_objects: requested,
                 placed_objects: furniture,
                 small_objects: small,
