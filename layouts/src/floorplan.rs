@@ -465,6 +465,16 @@ mod tests {
                 }
             }
             assert!(rooms[0].doors[0].leads_to.is_none(), "the living room holds the entrance, listed first");
+            // Across each interior door, the two rooms' half-thickness walls meet without overlapping.
+            for d in plan.doors.iter().filter(|d| d.room_b.is_some()) {
+                let (a, b) = (&rooms[d.room_a as usize], &rooms[d.room_b.unwrap() as usize]);
+                let wall = |l: &Layout, other: u32| {
+                    let door = l.doors.iter().find(|x| x.leads_to == Some(other)).expect("the door is listed");
+                    l.objects.iter().find(|o| o.id == 3 + door.wall as u32).expect("walls are ids 3 to 6").parts.clone()
+                };
+                let gap = crate::geom::parts_signed_distance(&wall(a, b.room.id), &wall(b, a.room.id));
+                assert!(gap.abs() < 1e-3, "seed {seed}: interior walls {gap} m apart");
+            }
         }
         assert!(made >= 25, "only {made} of 30 apartments were furnished");
     }

@@ -14,8 +14,8 @@ use crate::constraints::check_constraints;
 use crate::geom::{Vec2, Vec3, parts_distance};
 use crate::scene::{Door, Layout, LayoutReport, OptimizerStats, Primitive, Room, SceneObject};
 use crate::shell::{
-    aabb, aabb_gap, door_zone, front_zone, inside_margin, instantiate, mates, place_door, place_windows, sample,
-    sample_size, structure, transformed, wall_pose, window_zone,
+    WALL_THICKNESS_M, aabb, aabb_gap, door_zone, front_zone, inside_margin, instantiate, mates, place_door,
+    place_windows, sample, sample_size, structure_with, transformed, wall_pose, window_zone,
 };
 
 /// What a layout must contain. Ranges are inclusive `[min, max]`.
@@ -164,7 +164,9 @@ impl Optimizer {
         let program =
             manifest.rooms.get(room_type).ok_or_else(|| LayoutError::UnknownRoomType(room_type.to_string()))?;
         let windows: Vec<_> = place_windows(&room, &doors, rng).into_iter().filter(|w| exterior[w.wall]).collect();
-        let structure = structure(&room, &doors, &windows);
+        // Exterior walls full thickness; interior ones half, the neighbouring room builds the other half.
+        let thickness = exterior.map(|e| if e { WALL_THICKNESS_M } else { WALL_THICKNESS_M / 2.0 });
+        let structure = structure_with(&room, &doors, &windows, thickness);
         let items = program_items(program, spec, rng);
         let requested = items.len() as u32;
 

@@ -86,13 +86,18 @@ pub fn window_zone(room: &Room, window: &Window) -> Primitive {
     )
 }
 
-/// Pieces of a wall of length `length` (plus `t` at each end) and height `h` around openings given as
-/// (start, end, bottom, top) along the wall: full-height strips between openings, and boxes below and above
-/// each opening. Returned as (start, end, bottom, top).
-fn wall_pieces(length: f32, t: f32, h: f32, mut openings: Vec<(f32, f32, f32, f32)>) -> Vec<(f32, f32, f32, f32)> {
+/// Pieces of a wall of length `length` (plus `ends.0` before and `ends.1` after) and height `h` around openings
+/// given as (start, end, bottom, top) along the wall: full-height strips between openings, and boxes below and
+/// above each opening. Returned as (start, end, bottom, top).
+fn wall_pieces(
+    length: f32,
+    ends: (f32, f32),
+    h: f32,
+    mut openings: Vec<(f32, f32, f32, f32)>,
+) -> Vec<(f32, f32, f32, f32)> {
     openings.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut pieces = Vec::new();
-    let mut cursor = -t;
+    let mut cursor = -ends.0;
     for (s0, s1, z0, z1) in openings {
         if s0 > cursor {
             pieces.push((cursor, s0, 0.0, h));
@@ -105,8 +110,8 @@ fn wall_pieces(length: f32, t: f32, h: f32, mut openings: Vec<(f32, f32, f32, f3
         }
         cursor = s1;
     }
-    if length + t > cursor {
-        pieces.push((cursor, length + t, 0.0, h));
+    if length + ends.1 > cursor {
+        pieces.push((cursor, length + ends.1, 0.0, h));
     }
     pieces
 }
@@ -135,13 +140,22 @@ fn structural(id: u32, category: &str, obb: Obb, parts: Vec<Primitive>) -> Scene
     }
 }
 
-/// Floor (id 1), ceiling (2) and four walls (3..=6), split around the door and window openings.
+/// Floor (id 1), ceiling (2) and four walls (3..=6) of full thickness, split around the door and window
+/// openings.
 pub fn structure(room: &Room, doors: &[Door], windows: &[Window]) -> Vec<SceneObject> {
+    structure_with(room, doors, windows, [WALL_THICKNESS_M; 4])
+}
+
+/// Like [`structure`], with each wall's thickness (an apartment's interior walls are shared by two rooms, so
+/// each room builds half). Slabs lie outside the room and reach over the neighbouring walls at the corners.
+pub fn structure_with(room: &Room, doors: &[Door], windows: &[Window], thickness: [f32; 4]) -> Vec<SceneObject> {
     let (w, d, h, t) = (room.width_m, room.depth_m, room.height_m, WALL_THICKNESS_M);
     let slab = |center: Vec3, size: Vec3| Obb { center, size, world_from_local: Mat3::IDENTITY };
-    let mid = room.center();
-    let floor = slab(Vec3::new(mid.x, mid.y, -t / 2.0), Vec3::new(w + 2.0 * t, d + 2.0 * t, t));
-    let ceiling = slab(Vec3::new(mid.x, mid.y, h + t / 2.0), Vec3::new(w + 2.0 * t, d + 2.0 * t, t));
+    // Floor and ceiling reach under and over every wall.
+    let mid = room.center() + Vec2::new(thickness[1] - thickness[3], thickness[2] - thickness[0]) / 2.0;
+    let extent = Vec2::new(w + (thickness[1] + thickness[3]), d + (thickness[0] + thickness[2]));
+    let floor = slab(Vec3::new(mid.x, mid.y, -t / 2.0), Vec3::new(extent.x, extent.y, t));
+    let ceiling = slab(Vec3::new(mid.x, mid.y, h + t / 2.0), Vec3::new(extent.x, extent.y, t));
     let mut out = vec![
         structural(1, "floor", floor, vec![box_part(floor.center, floor.size, [0.55, 0.5, 0.45])]),
         structural(2, "ceiling", ceiling, vec![box_part(ceiling.center, ceiling.size, [0.9, 0.9, 0.9])]),
@@ -149,11 +163,13 @@ pub fn structure(room: &Room, doors: &[Door], windows: &[Window]) -> Vec<SceneOb
     let wall_color = [0.82, 0.8, 0.74];
     for i in 0..4 {
         let (origin, along, inward, length) = room.wall_frame(i);
-        // The slab runs along the wall outside the room, overlapping the corners.
-        let mid = origin + along * (length / 2.0) - inward * (t / 2.0);
+        let t = thickness[i];
+        // The slab runs along the wall outside the room, over the neighbouring walls at both corners.
+        let (t0, t1) = (thickness[(i + 3) % 4], thickness[(i + 1) % 4]);
+        let mid = origin + along * (length / 2.0 + (t1 - t0) / 2.0) - inward * (t / 2.0);
         let along3 = Vec3::new(along.x.abs(), along.y.abs(), 0.0);
         let across3 = Vec3::new(inward.x.abs(), inward.y.abs(), 0.0);
-        let full = along3 * (length + 2.0 * t) + across3 * t + Vec3::Z * h;
+        let full = along3 * (length + (t0 + t1)) + across3 * t + Vec3::Z * h;
         let obb = slab(Vec3::new(mid.x, mid.y, h / 2.0), full);
         let along_of = |p: Vec3| (p.truncate() - origin).dot(along);
         let mut openings = Vec::new();
@@ -165,7 +181,7 @@ pub fn structure(room: &Room, doors: &[Door], windows: &[Window]) -> Vec<SceneOb
             let s = along_of(w.center);
             openings.push((s - w.width_m / 2.0, s + w.width_m / 2.0, w.sill_m, w.sill_m + w.height_m));
         }
-        let parts = wall_pieces(length, t, h, openings)
+        let parts = wall_pieces(length, (t0, t1), h, openings)
             .into_iter()
             .map(|(a, b, z0, z1)| {
                 let c = origin + along * ((a + b) / 2.0) - inward * (t / 2.0);
@@ -376,7 +392,7 @@ mod tests {
     #[test]
     fn wall_pieces_leave_exactly_the_openings() {
         // A 4 m wall, 2.5 m high, with a door at [1, 2] up to 2.1 m and a window at [2.5, 3.5] from 0.9 to 2.0.
-        let pieces = wall_pieces(4.0, 0.1, 2.5, vec![(2.5, 3.5, 0.9, 2.0), (1.0, 2.0, 0.0, 2.1)]);
+        let pieces = wall_pieces(4.0, (0.1, 0.1), 2.5, vec![(2.5, 3.5, 0.9, 2.0), (1.0, 2.0, 0.0, 2.1)]);
         let area: f32 = pieces.iter().map(|(a, b, z0, z1)| (b - a) * (z1 - z0)).sum();
         let expected = 4.2 * 2.5 - 1.0 * 2.1 - 1.0 * 1.1;
         assert!((area - expected).abs() < 1e-4, "{area} vs {expected}");
