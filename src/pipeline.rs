@@ -262,6 +262,7 @@ fn emit_scene(
         intrinsics: &planned.intrinsics,
         fps: cam.fps,
         frame_count: cam.frames,
+        trajectory_kind: planned.trajectory.kind,
         eye_height_m: cam.eye_height_m,
         clearance_m: cam.clearance_m,
         min_clearance_m: planned.trajectory.min_clearance_m,

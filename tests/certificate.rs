@@ -332,6 +332,7 @@ fn scene_value(config: &Config, room_type: &str, seed_value: u64) -> Option<Valu
         intrinsics: &k,
         fps: 1,
         frame_count: 1,
+        trajectory_kind: "none",
         eye_height_m: 1.6,
         clearance_m: 0.2,
         min_clearance_m: 0.2,

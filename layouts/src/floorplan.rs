@@ -64,6 +64,21 @@ pub struct PlanSpec {
     pub min_side_m: f32,
 }
 
+impl PlanSpec {
+    /// A plan of the given room types (in order; the first holds the entrance), each with the area range of
+    /// its manifest size ranges, 0.1 m walls and rooms at least 2.2 m across.
+    pub fn for_room_types(manifest: &Manifest, types: &[&str], door_width_m: f32) -> Result<PlanSpec, LayoutError> {
+        let rooms = types
+            .iter()
+            .map(|t| {
+                let r = manifest.rooms.get(*t).ok_or_else(|| LayoutError::UnknownRoomType(t.to_string()))?;
+                Ok((t.to_string(), [r.width_m[0] * r.depth_m[0], r.width_m[1] * r.depth_m[1]]))
+            })
+            .collect::<Result<_, LayoutError>>()?;
+        Ok(PlanSpec { rooms, wall_thickness_m: 0.1, door_width_m, min_side_m: 2.2 })
+    }
+}
+
 const ATTEMPTS: u32 = 50;
 
 /// Plans an apartment. Fails with the reason when no plan meets the room sizes within 50 attempts.
@@ -431,19 +446,8 @@ mod tests {
     #[test]
     fn four_room_apartments_are_furnished_and_certified_room_by_room() {
         let manifest = Manifest::builtin();
-        let types = ["living_room", "bedroom", "kitchen", "bathroom"];
-        let plan_spec = PlanSpec {
-            rooms: types
-                .iter()
-                .map(|t| {
-                    let r = &manifest.rooms[*t];
-                    (t.to_string(), [r.width_m[0] * r.depth_m[0], r.width_m[1] * r.depth_m[1]])
-                })
-                .collect(),
-            wall_thickness_m: 0.1,
-            door_width_m: 0.9,
-            min_side_m: 2.2,
-        };
+        let plan_spec =
+            PlanSpec::for_room_types(&manifest, &["living_room", "bedroom", "kitchen", "bathroom"], 0.9).unwrap();
         let spec = LayoutSpec::typical(&manifest);
         let mut made = 0;
         for seed in 0..30u64 {

@@ -76,13 +76,6 @@ impl NavGrid {
         self.origin + Vec2::new((c.0 as f32 + 0.5) * self.cell_m, (c.1 as f32 + 0.5) * self.cell_m)
     }
 
-    pub fn cell_of(&self, p: Vec2) -> Cell {
-        let p = p - self.origin;
-        let i = ((p.x / self.cell_m).floor().max(0.0) as usize).min(self.nx.saturating_sub(1));
-        let j = ((p.y / self.cell_m).floor().max(0.0) as usize).min(self.ny.saturating_sub(1));
-        (i, j)
-    }
-
     /// The free cell nearest to `p` (ties broken by cell order), if any.
     pub fn nearest_free(&self, p: Vec2, within: &[bool]) -> Option<Cell> {
         let mut best: Option<(f32, Cell)> = None;

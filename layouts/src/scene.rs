@@ -190,7 +190,6 @@ pub struct OptimizerStats {
     pub accepted_moves: u32,
     pub initial_score: f32,
     pub final_score: f32,
-    pub elapsed_ms: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
