@@ -34,6 +34,7 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RoomConfig {
+    pub count: u32,
     pub types: Vec<String>,
     pub width_m: [f32; 2],
     pub depth_m: [f32; 2],
@@ -107,6 +108,7 @@ impl Default for Config {
 impl Default for RoomConfig {
     fn default() -> Self {
         RoomConfig {
+            count: 1,
             types: diorama_assets::Manifest::builtin().rooms.keys().cloned().collect(),
             width_m: [2.5, 7.0],
             depth_m: [2.5, 7.0],
@@ -214,6 +216,9 @@ impl Config {
                 "room.door_width_m",
                 "door must be wider than 0.5 m and between 1.5 m and the ceiling in height".into(),
             );
+        }
+        if !(1..=6).contains(&self.room.count) {
+            return bad("room.count", format!("an apartment has 1 to 6 rooms, got {}", self.room.count));
         }
         if self.room.types.is_empty() {
             return bad("room.types", "must list at least one room type".into());

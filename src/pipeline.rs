@@ -123,7 +123,7 @@ pub fn build(
         }
         let t1 = Instant::now();
         all_qa.extend_from_slice(&records::qa_lines(&id, &questions));
-        progress.scene_done(&id, planned.attempts, planned.layout.furniture().count(), questions.len());
+        progress.scene_done(&id, planned.attempts, planned.apartment.furniture().count(), questions.len());
         entries.push(SceneEntry { scene_id: id, seed: planned.scene_seed, files });
         times.emit += t1.elapsed();
     }
@@ -247,7 +247,7 @@ fn emit_scene(
             max_per_type: config.qa.max_per_type,
             min_abs_distance_m: config.qa.min_abs_distance_m,
         };
-        qa::generate(&planned.layout, &summary, cam.frames, &spec, &mut seed::stream(planned.scene_seed, "qa"))
+        qa::generate(&planned.apartment, &summary, cam.frames, &spec, &mut seed::stream(planned.scene_seed, "qa"))
     } else {
         Vec::new()
     };
@@ -256,7 +256,7 @@ fn emit_scene(
     let facts = SceneFacts {
         scene_id: id,
         seed: planned.scene_seed,
-        layout: &planned.layout,
+        apartment: &planned.apartment,
         layout_attempts: planned.attempts,
         lights: &lights,
         intrinsics: &planned.intrinsics,
@@ -270,7 +270,7 @@ fn emit_scene(
     };
     writer.write("scene.json", &records::scene_json(&facts))?;
     let path: Vec<_> = planned.trajectory.poses.iter().map(|p| p.position).collect();
-    let (pw, ph, rgb) = crate::emit::plan::draw(&planned.layout, &path, planned.layout.report.agent_radius_m);
+    let (pw, ph, rgb) = crate::emit::plan::draw(&planned.apartment, &path, planned.apartment.rooms[0].report.agent_radius_m);
     let png = crate::emit::plan::png_rgb(pw, ph, &rgb).map_err(|e| image_error(writer.path("plan.png"), e))?;
     writer.write("plan.png", &png)?;
     times.emit += t_emit.elapsed();

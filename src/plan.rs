@@ -1,8 +1,9 @@
-//! Turning a config into a planned scene: a layout whose walkthrough keeps its clearance and sees every
-//! object, plus the mesh and lights the renderer needs. Pure: no IO, no GPU.
+//! Turning a config into a planned scene: a layout (one room, or an apartment of several) whose walkthrough
+//! keeps its clearance and sees every object, plus the mesh and lights the renderer needs. Pure: no IO, no GPU.
 
 use diorama_assets::{Manifest, PartKind};
-use diorama_layouts::{Layout, LayoutError, LayoutGenerator, LayoutSpec, Optimizer};
+use diorama_layouts::floorplan::{PlanSpec, furnish_apartment, plan_apartment};
+use diorama_layouts::{Apartment, LayoutError, LayoutGenerator, LayoutSpec, Optimizer};
 use diorama_render::{FrameCamera, Light, SceneMesh};
 use diorama_sim::trajectory::{Trajectory, WalkthroughSpec, walkthrough};
 use diorama_sim::{Intrinsics, seed};
@@ -28,7 +29,7 @@ pub enum PlanError {
 
 pub struct PlannedScene {
     pub scene_seed: u64,
-    pub layout: Layout,
+    pub apartment: Apartment,
     pub attempts: u32,
     pub trajectory: Trajectory,
     pub intrinsics: Intrinsics,
@@ -64,16 +65,53 @@ pub fn intrinsics(config: &Config) -> Intrinsics {
     Intrinsics::from_hfov(config.camera.width, config.camera.height, config.camera.hfov_deg.to_radians())
 }
 
+/// The room types of scene `index`. Types go round-robin from a seeded offset: every type appears equally often
+/// across a build, and the types of a scene depend only on (seed, index). An apartment's first room holds the
+/// entrance.
+pub fn scene_room_types(config: &Config, index: u32) -> Vec<String> {
+    let types = &config.room.types;
+    let offset = seed::stream(config.seed, "room-types").random_range(0..types.len());
+    let n = config.room.count as usize;
+    (0..n).map(|k| types[(offset + index as usize * n + k) % types.len()].clone()).collect()
+}
+
+/// The floor plan request of an apartment: each room type's area range, from its manifest sizes within the
+/// config's room size limits.
+fn plan_spec(config: &Config, manifest: &Manifest, types: &[String]) -> Result<PlanSpec, LayoutError> {
+    let names: Vec<&str> = types.iter().map(String::as_str).collect();
+    let mut spec = PlanSpec::for_room_types(manifest, &names, config.room.door_width_m)?;
+    let (w, d) = (config.room.width_m, config.room.depth_m);
+    for (t, area) in &mut spec.rooms {
+        let r = &manifest.rooms[t.as_str()];
+        let lo = r.width_m[0].max(w[0]) * r.depth_m[0].max(d[0]);
+        let hi = r.width_m[1].min(w[1]) * r.depth_m[1].min(d[1]);
+        *area = [lo, hi.max(lo)];
+    }
+    spec.min_side_m = w[0].min(d[0]);
+    Ok(spec)
+}
+
+/// One layout attempt: a single room, or a floor plan furnished room by room.
+fn layout_attempt(
+    spec: &LayoutSpec,
+    plan: Option<&PlanSpec>,
+    manifest: &Manifest,
+    rng: &mut seed::ChaCha8Rng,
+) -> Result<Apartment, LayoutError> {
+    match plan {
+        None => Optimizer.generate(spec, manifest, rng).map(Apartment::single),
+        Some(p) => furnish_apartment(&plan_apartment(p, rng)?, spec, manifest, rng),
+    }
+}
+
 /// Plans scene `index`: layout attempts draw from their own streams ("layout/<attempt>"), so the result
 /// depends only on (build seed, scene index).
 pub fn plan_scene(config: &Config, manifest: &Manifest, index: u32) -> Result<PlannedScene, PlanError> {
     let scene_seed = seed::scene_seed(config.seed, index);
     let mut spec = layout_spec(config);
-    // Room types go round-robin from a seeded offset: every type appears equally often across a build, and
-    // the type of scene `index` depends only on (seed, index). Retries keep the type.
-    let types = &config.room.types;
-    let offset = seed::stream(config.seed, "room-types").random_range(0..types.len());
-    spec.room_types = vec![types[(offset + index as usize) % types.len()].clone()];
+    // Retries keep the types.
+    spec.room_types = scene_room_types(config, index);
+    let plan = if config.room.count > 1 { Some(plan_spec(config, manifest, &spec.room_types)?) } else { None };
     let k = intrinsics(config);
     let walk = WalkthroughSpec {
         frames: config.camera.frames,
@@ -84,34 +122,34 @@ pub fn plan_scene(config: &Config, manifest: &Manifest, index: u32) -> Result<Pl
     };
     let mut last = String::new();
     // The attempt whose walkthrough missed the fewest objects, in case none sees them all.
-    let mut partial: Option<(Layout, Trajectory, u32)> = None;
+    let mut partial: Option<(Apartment, Trajectory, u32)> = None;
     for attempt in 0..MAX_LAYOUT_ATTEMPTS {
-        let layout =
-            match Optimizer.generate(&spec, manifest, &mut seed::stream(scene_seed, &format!("layout/{attempt}"))) {
-                Ok(l) => l,
-                Err(e @ (LayoutError::UnknownCategory(_) | LayoutError::UnknownRoomType(_))) => return Err(e.into()),
-                Err(e) => {
-                    last = e.to_string();
-                    continue;
-                }
-            };
-        match walkthrough(&layout, &walk, &mut seed::stream(scene_seed, &format!("trajectory/{attempt}"))) {
-            Ok(t) if t.unseen_objects.is_empty() => return Ok(finish(scene_seed, layout, t, attempt + 1, k)),
+        let mut rng = seed::stream(scene_seed, &format!("layout/{attempt}"));
+        let apartment = match layout_attempt(&spec, plan.as_ref(), manifest, &mut rng) {
+            Ok(l) => l,
+            Err(e @ (LayoutError::UnknownCategory(_) | LayoutError::UnknownRoomType(_))) => return Err(e.into()),
+            Err(e) => {
+                last = e.to_string();
+                continue;
+            }
+        };
+        match walkthrough(&apartment, &walk, &mut seed::stream(scene_seed, &format!("trajectory/{attempt}"))) {
+            Ok(t) if t.unseen_objects.is_empty() => return Ok(finish(scene_seed, apartment, t, attempt + 1, k)),
             Ok(t) => {
                 last = format!("the walkthrough could not see objects {:?}", t.unseen_objects);
                 if partial.as_ref().is_none_or(|(_, p, _)| t.unseen_objects.len() < p.unseen_objects.len()) {
-                    partial = Some((layout, t, attempt + 1));
+                    partial = Some((apartment, t, attempt + 1));
                 }
             }
             Err(e) => last = e.to_string(),
         }
     }
     match partial {
-        Some((layout, t, attempts)) => {
+        Some((apartment, t, attempts)) => {
             // Better a scene with a few unseen objects (listed in scene.json, never named by a question) than
             // none: short videos cannot always see inside every shelf.
             tracing::warn!(scene = index, unseen = ?t.unseen_objects, "no walkthrough saw every object; keeping the best");
-            Ok(finish(scene_seed, layout, t, attempts, k))
+            Ok(finish(scene_seed, apartment, t, attempts, k))
         }
         None => Err(PlanError::Exhausted { scene: index, attempts: MAX_LAYOUT_ATTEMPTS, last }),
     }
@@ -119,20 +157,20 @@ pub fn plan_scene(config: &Config, manifest: &Manifest, index: u32) -> Result<Pl
 
 fn finish(
     scene_seed: u64,
-    mut layout: Layout,
+    mut apartment: Apartment,
     trajectory: Trajectory,
     attempts: u32,
     intrinsics: Intrinsics,
 ) -> PlannedScene {
-    vary_albedo(&mut layout, scene_seed);
-    let (mesh, lights) = scene_mesh(&layout);
-    PlannedScene { scene_seed, layout, attempts, trajectory, intrinsics, mesh, lights }
+    vary_albedo(&mut apartment, scene_seed);
+    let (mesh, lights) = scene_mesh(&apartment);
+    PlannedScene { scene_seed, apartment, attempts, trajectory, intrinsics, mesh, lights }
 }
 
 /// Each piece of furniture gets its own shade of its category's colours, so instances are distinguishable.
-fn vary_albedo(layout: &mut Layout, scene_seed: u64) {
+fn vary_albedo(apartment: &mut Apartment, scene_seed: u64) {
     let mut rng = seed::stream(scene_seed, "materials");
-    for o in layout.objects.iter_mut().filter(|o| !o.structural) {
+    for o in apartment.rooms.iter_mut().flat_map(|l| l.objects.iter_mut()).filter(|o| !o.structural) {
         let f = [rng.random_range(0.8f32..1.2), rng.random_range(0.8f32..1.2), rng.random_range(0.8f32..1.2)];
         for p in &mut o.parts {
             p.color = [0, 1, 2].map(|i| (p.color[i] * f[i]).clamp(0.02, 0.95));
@@ -140,10 +178,10 @@ fn vary_albedo(layout: &mut Layout, scene_seed: u64) {
     }
 }
 
-/// Triangles of every part, tagged with its object's id, and two ceiling lights.
-pub fn scene_mesh(layout: &Layout) -> (SceneMesh, Vec<Light>) {
+/// Triangles of every part, tagged with its object's id, and two ceiling lights per room.
+pub fn scene_mesh(apartment: &Apartment) -> (SceneMesh, Vec<Light>) {
     let mut mesh = SceneMesh::default();
-    for o in &layout.objects {
+    for o in apartment.objects() {
         for p in &o.parts {
             let m = p.world_from_local;
             let axes = [m.x_axis.to_array(), m.y_axis.to_array(), m.z_axis.to_array()];
@@ -153,12 +191,14 @@ pub fn scene_mesh(layout: &Layout) -> (SceneMesh, Vec<Light>) {
             }
         }
     }
-    let room = &layout.room;
-    let z = room.height_m - 0.15;
-    let lights = [0.3f32, 0.7]
-        .iter()
-        .map(|fx| Light { position: [room.width_m * fx, room.depth_m * 0.5, z], intensity: [5.0, 4.7, 4.3] })
-        .collect();
+    let mut lights = Vec::new();
+    for room in apartment.rooms.iter().map(|l| &l.room) {
+        let z = room.height_m - 0.15;
+        for fx in [0.3f32, 0.7] {
+            let (x, y) = (room.origin.x + room.width_m * fx, room.origin.y + room.depth_m * 0.5);
+            lights.push(Light { position: [x, y, z], intensity: [5.0, 4.7, 4.3] });
+        }
+    }
     (mesh, lights)
 }
 

@@ -203,8 +203,7 @@ pub fn check_constraints(layout: &Layout, front_clearance_m: f32, agent_radius_m
         .collect();
     // Every other door opens onto the same walkable floor as the entrance.
     let cut_off = layout.doors.iter().filter(|d| *d != layout.entrance()).find(|d| {
-        let (_, _, inward, _) = layout.room.wall_frame(d.wall);
-        let p = d.center.truncate() + inward * (agent_radius_m + NAV_CELL_M);
+        let p = crate::nav::door_step(layout, d, agent_radius_m + NAV_CELL_M);
         !reachable.iter().any(|c| c.distance(p) < 0.5)
     });
     let area = reachable.len() as f32 * NAV_CELL_M * NAV_CELL_M;

@@ -2,17 +2,17 @@
 //! by interior walls, connected by doors along a spanning tree of the rooms' adjacency, with an entrance door
 //! in an exterior wall. Pure and seeded.
 //!
-//! [`furnish_apartment`] furnishes and certifies every room of a plan. Not yet used by builds: the pipeline
-//! still makes one room per scene; the room tour, the combined scene and its records are the missing half.
+//! [`furnish_apartment`] furnishes and certifies every room of a plan.
 
 use diorama_assets::Manifest;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 use crate::LayoutError;
+use crate::apartment::Apartment;
 use crate::geom::{Vec2, Vec3};
 use crate::optimizer::{LayoutSpec, Optimizer};
-use crate::scene::{Door, Layout, Room};
+use crate::scene::{Door, Room};
 
 /// One room of a plan: its type and its interior rectangle (walls excluded), metres.
 #[derive(Debug, Clone, PartialEq)]
@@ -289,13 +289,14 @@ fn wall_of(r: &PlanRoom, c: Vec2) -> (usize, Vec2) {
 }
 
 /// Furnishes every room of a plan with its own program, its doors (the entrance first) and windows in its
-/// exterior walls only; each room is certified on its own. Rooms share one ceiling height.
+/// exterior walls only; each room is certified on its own, and the rooms' connection by
+/// [`check_apartment`](crate::check_apartment). Rooms share one ceiling height; object ids run on across rooms.
 pub fn furnish_apartment(
     plan: &FloorPlan,
     spec: &LayoutSpec,
     manifest: &Manifest,
     rng: &mut ChaCha8Rng,
-) -> Result<Vec<Layout>, LayoutError> {
+) -> Result<Apartment, LayoutError> {
     let height = crate::shell::sample(rng, spec.height_m);
     let eps = 1e-3;
     let mut out = Vec::new();
@@ -342,12 +343,17 @@ pub fn furnish_apartment(
             return Err(LayoutError::Infeasible(format!("the {} of the apartment: {e}", r.room_type)));
         }
     }
-    Ok(out)
+    let apartment = Apartment::join(out);
+    if let Some(c) = apartment.constraints.iter().find(|c| !c.holds) {
+        return Err(LayoutError::Infeasible(format!("the rooms do not connect: {}", c.detail)));
+    }
+    Ok(apartment)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scene::Layout;
     use rand::SeedableRng;
 
     fn spec(n: usize) -> PlanSpec {
@@ -453,8 +459,22 @@ mod tests {
         for seed in 0..30u64 {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             let Ok(plan) = plan_apartment(&plan_spec, &mut rng) else { continue };
-            let Ok(rooms) = furnish_apartment(&plan, &spec, &manifest, &mut rng) else { continue };
+            let Ok(apartment) = furnish_apartment(&plan, &spec, &manifest, &mut rng) else { continue };
+            let rooms = &apartment.rooms;
             made += 1;
+            let access = crate::check_apartment(&apartment, 0.2).expect("four rooms are checked together");
+            assert!(access.holds, "seed {seed}: {}", access.detail);
+            assert_eq!(apartment.constraints, vec![access]);
+            // Ids are unique across rooms, and parents stay within their room.
+            let mut ids: Vec<u32> = apartment.objects().map(|o| o.id).collect();
+            ids.sort();
+            ids.dedup();
+            assert_eq!(ids.len(), apartment.objects().count());
+            for l in rooms {
+                for o in l.objects.iter().filter(|o| o.parent.is_some()) {
+                    assert!(l.object(o.parent.unwrap()).is_some(), "object {} rests outside its room", o.id);
+                }
+            }
             assert_eq!(rooms.len(), 4);
             for (l, r) in rooms.iter().zip(&plan.rooms) {
                 assert_eq!(l.room.origin, r.min);
@@ -474,7 +494,7 @@ mod tests {
                 let (a, b) = (&rooms[d.room_a as usize], &rooms[d.room_b.unwrap() as usize]);
                 let wall = |l: &Layout, other: u32| {
                     let door = l.doors.iter().find(|x| x.leads_to == Some(other)).expect("the door is listed");
-                    l.objects.iter().find(|o| o.id == 3 + door.wall as u32).expect("walls are ids 3 to 6").parts.clone()
+                    l.objects.iter().filter(|o| o.category == "wall").nth(door.wall).expect("four walls").parts.clone()
                 };
                 let gap = crate::geom::parts_signed_distance(&wall(a, b.room.id), &wall(b, a.room.id));
                 assert!(gap.abs() < 1e-3, "seed {seed}: interior walls {gap} m apart");

@@ -4,6 +4,7 @@
 //! [`LayoutGenerator`] is the seam; [`Optimizer`] is the implementation: a room type's program placed
 //! greedily with its arrangements, refined by simulated annealing, certified by [`constraints`].
 
+pub mod apartment;
 pub mod constraints;
 pub mod floorplan;
 pub mod geom;
@@ -12,6 +13,7 @@ pub mod optimizer;
 pub mod scene;
 pub mod shell;
 
+pub use apartment::{Apartment, DoorLink, check_apartment};
 pub use nav::NavGrid;
 pub use optimizer::{LayoutGenerator, LayoutSpec, Optimizer};
 pub use scene::{Constraint, Door, Layout, LayoutReport, Obb, OptimizerStats, Primitive, Room, SceneObject, Surface};

@@ -8,7 +8,8 @@ use parry3d::math::Pose;
 use parry3d::shape::Segment;
 
 use crate::geom::{Vec2, Vec3, parry_shape};
-use crate::scene::Layout;
+use crate::apartment::Apartment;
+use crate::scene::{Door, Layout, SceneObject};
 
 /// Free cells of the room floor for an agent of radius `radius_m` standing up to `agent_height_m`.
 #[derive(Debug, Clone)]
@@ -30,12 +31,28 @@ impl NavGrid {
     /// Marks a cell free when the vertical segment through its centre, from the floor to 1.8 m, keeps
     /// `radius_m` from every wall and every solid object (rugs excepted), measured with parry3d.
     pub fn build(layout: &Layout, radius_m: f32, cell_m: f32) -> NavGrid {
-        let room = &layout.room;
-        let nx = (room.width_m / cell_m).floor() as usize;
-        let ny = (room.depth_m / cell_m).floor() as usize;
-        let solids: Vec<_> = layout
-            .objects
-            .iter()
+        let size = Vec2::new(layout.room.width_m, layout.room.depth_m);
+        NavGrid::build_area(layout.room.origin, size, layout.objects.iter(), radius_m, cell_m)
+    }
+
+    /// The same over every room of an apartment: one grid over its bounds, so paths run through the doors.
+    /// Only floors enclosed by walls are reachable from a door: the grid ends at the outline of the rooms.
+    pub fn build_apartment(apartment: &Apartment, radius_m: f32, cell_m: f32) -> NavGrid {
+        let (min, max) = apartment.bounds();
+        NavGrid::build_area(min, max - min, apartment.objects(), radius_m, cell_m)
+    }
+
+    /// Free cells of the rectangle `origin + [0, size]` among `objects`.
+    pub fn build_area<'a>(
+        origin: Vec2,
+        size: Vec2,
+        objects: impl Iterator<Item = &'a SceneObject>,
+        radius_m: f32,
+        cell_m: f32,
+    ) -> NavGrid {
+        let nx = (size.x / cell_m).floor() as usize;
+        let ny = (size.y / cell_m).floor() as usize;
+        let solids: Vec<_> = objects
             .filter(|o| !o.flat && o.category != "floor" && o.category != "ceiling")
             .flat_map(|o| o.parts.iter())
             .map(|p| {
@@ -48,7 +65,7 @@ impl NavGrid {
         let mut free = vec![false; nx * ny];
         for j in 0..ny {
             for i in 0..nx {
-                let c = room.origin + Vec2::new((i as f32 + 0.5) * cell_m, (j as f32 + 0.5) * cell_m);
+                let c = origin + Vec2::new((i as f32 + 0.5) * cell_m, (j as f32 + 0.5) * cell_m);
                 let pose = Pose::from_translation(Vec3::new(c.x, c.y, 0.0));
                 free[j * nx + i] = solids.iter().all(|(shape, p, aabb)| {
                     // Cheap 2D rejection before the exact query.
@@ -65,7 +82,7 @@ impl NavGrid {
                 });
             }
         }
-        NavGrid { origin: room.origin, cell_m, nx, ny, radius_m, free }
+        NavGrid { origin, cell_m, nx, ny, radius_m, free }
     }
 
     pub fn is_free(&self, c: Cell) -> bool {
@@ -130,14 +147,21 @@ impl NavGrid {
 
     /// Free cells reachable from the door, as a mask: the walkable part of the room.
     pub fn reachable_from_door(&self, layout: &Layout) -> Vec<bool> {
-        let entrance = layout.entrance();
-        let (_, _, inward, _) = layout.room.wall_frame(entrance.wall);
-        let door = entrance.center.truncate() + inward * (self.radius_m + self.cell_m);
+        self.reachable_from(door_step(layout, layout.entrance(), self.radius_m + self.cell_m))
+    }
+
+    /// Free cells connected to the free cell nearest to `p`, if one lies within 0.5 m of it.
+    pub fn reachable_from(&self, p: Vec2) -> Vec<bool> {
         let all_free = self.free.clone();
-        match self.nearest_free(door, &all_free) {
-            Some(c) if self.center(c).distance(door) < 0.5 => self.component(c),
+        match self.nearest_free(p, &all_free) {
+            Some(c) if self.center(c).distance(p) < 0.5 => self.component(c),
             _ => vec![false; self.nx * self.ny],
         }
+    }
+
+    /// Whether the mask holds a cell within 0.5 m of `p`.
+    pub fn reaches(&self, mask: &[bool], p: Vec2) -> bool {
+        self.nearest_free(p, mask).is_some_and(|c| self.center(c).distance(p) < 0.5)
     }
 
     pub fn reachable_area_from_door_m2(&self, layout: &Layout) -> f32 {
@@ -182,6 +206,12 @@ impl NavGrid {
         }
         None
     }
+}
+
+/// The point `depth_m` inside a room from the middle of one of its doors.
+pub fn door_step(layout: &Layout, door: &Door, depth_m: f32) -> Vec2 {
+    let (_, _, inward, _) = layout.room.wall_frame(door.wall);
+    door.center.truncate() + inward * depth_m
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@ use crate::mesh::{Light, SceneMesh, Vertex};
 
 /// Frames in flight: a frame's readback is only waited on when its slot comes round again.
 const RING_SLOTS: usize = 3;
-const MAX_LIGHTS: usize = 8;
+/// Lights a scene may have (two per room of a six-room apartment fit); the shader's array has this length.
+pub const MAX_LIGHTS: usize = 16;
 const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 const INSTANCE_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R16Uint;
 const DEPTH_OUT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R32Float;
@@ -298,6 +299,9 @@ impl Renderer {
             usage: wgpu::BufferUsages::INDEX,
         });
         self.scene = Some((vb, ib, mesh.indices.len() as u32));
+        if lights.len() > MAX_LIGHTS {
+            tracing::warn!(lights = lights.len(), "the renderer takes {MAX_LIGHTS} lights; the rest are left out");
+        }
         self.lights = lights.iter().take(MAX_LIGHTS).copied().collect();
         self.ambient = ambient;
         self.exposure = exposure;

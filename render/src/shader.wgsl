@@ -11,7 +11,7 @@ struct Frame {
     camera_z_row: vec4<f32>,
     // x: exposure scale, y: number of lights, z: ambient level.
     params: vec4<f32>,
-    lights: array<Light, 8>,
+    lights: array<Light, 16>,
 };
 
 @group(0) @binding(0) var<uniform> frame: Frame;

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use diorama_layouts::geom::parts_distance;
-use diorama_layouts::{Layout, SceneObject};
+use diorama_layouts::{Apartment, SceneObject};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
@@ -40,7 +40,7 @@ pub struct Question {
 }
 
 /// Furniture grouped by category key, in key order.
-fn by_category(layout: &Layout) -> BTreeMap<&str, Vec<&SceneObject>> {
+fn by_category(layout: &Apartment) -> BTreeMap<&str, Vec<&SceneObject>> {
     let mut m: BTreeMap<&str, Vec<&SceneObject>> = BTreeMap::new();
     for o in layout.furniture() {
         m.entry(o.category.as_str()).or_default().push(o);
@@ -72,7 +72,7 @@ fn choose<T>(mut items: Vec<T>, n: u32, rng: &mut ChaCha8Rng) -> Vec<T> {
 
 /// All questions for one scene, in a fixed type order.
 pub fn generate(
-    layout: &Layout,
+    layout: &Apartment,
     vis: &VisibilitySummary,
     frame_count: u32,
     spec: &QaSpec,
@@ -146,8 +146,8 @@ pub fn generate(
         });
     }
 
-    // room_size_estimation: floor area of the one room the camera walks through.
-    let area = layout.room.area_m2() as f64;
+    // room_size_estimation: floor area of the rooms the camera walks through (VSI-Bench: "the combined space").
+    let area: f64 = layout.rooms.iter().map(|l| l.room.area_m2() as f64).sum();
     out.push(Question {
         question_type: "room_size_estimation",
         question: "What is the size of this room (in square meters)?\nIf multiple rooms are shown, estimate the size of the combined space.".into(),
@@ -180,7 +180,7 @@ mod tests {
     use diorama_layouts::{LayoutGenerator, LayoutSpec, Optimizer};
     use rand::SeedableRng;
 
-    fn layout(seed: u64) -> Layout {
+    fn layout(seed: u64) -> Apartment {
         // Dining rooms: several chairs to count, a unique table to measure.
         let spec = LayoutSpec {
             room_types: vec!["dining_room".into()],
@@ -189,17 +189,19 @@ mod tests {
         };
         (seed..seed + 20)
             .find_map(|s| Optimizer.generate(&spec, &Manifest::builtin(), &mut ChaCha8Rng::seed_from_u64(s)).ok())
+            .map(Apartment::single)
             .expect("a layout within 20 seeds")
     }
 
     /// Pretends every object was seen with 5000 pixels in frame 0.
-    fn all_seen(layout: &Layout) -> VisibilitySummary {
+    fn all_seen(layout: &Apartment) -> VisibilitySummary {
         let mut s = VisibilitySummary::default();
-        let mut map = vec![0u16; 5000 * layout.objects.len()];
-        for (i, o) in layout.objects.iter().enumerate() {
+        let n = layout.objects().count();
+        let mut map = vec![0u16; 5000 * n];
+        for (i, o) in layout.objects().enumerate() {
             map[i * 5000..(i + 1) * 5000].fill(o.id as u16);
         }
-        s.add(0, &FrameVisibility::from_instance_map(&map, 5000, layout.objects.len() as u32));
+        s.add(0, &FrameVisibility::from_instance_map(&map, 5000, n as u32));
         s
     }
 
@@ -210,7 +212,8 @@ mod tests {
         let l = layout(11);
         let qs = generate(&l, &all_seen(&l), 48, &SPEC, &mut ChaCha8Rng::seed_from_u64(0));
         let room = qs.iter().find(|q| q.question_type == "room_size_estimation").unwrap();
-        assert!((room.ground_truth - (l.room.width_m * l.room.depth_m) as f64).abs() < 1e-4);
+        let r = &l.rooms[0].room;
+        assert!((room.ground_truth - (r.width_m * r.depth_m) as f64).abs() < 1e-4);
         for q in &qs {
             let objs: Vec<_> = q.object_ids.iter().map(|id| l.object(*id).unwrap()).collect();
             match q.question_type {

@@ -2,7 +2,7 @@
 //! so adding a draw for one purpose never shifts another, and shards or threads see the same numbers.
 
 use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
+pub use rand_chacha::ChaCha8Rng;
 
 /// The seed recorded for a scene: derived from the build seed and the scene's index.
 pub fn scene_seed(build_seed: u64, scene_index: u32) -> u64 {

@@ -1,10 +1,12 @@
 //! Camera walkthroughs: a smooth loop at eye height through the walkable part of the room, looking across it,
-//! that keeps a clearance from every surface and sees every object.
+//! that keeps a clearance from every surface and sees every object. In an apartment the loop is a tour: it
+//! circles each room in turn (depth-first from the entrance) and walks between them through the doors.
 
 use std::f32::consts::TAU;
 
 use diorama_layouts::geom::{Vec2, Vec3};
-use diorama_layouts::{Layout, NavGrid};
+use diorama_layouts::nav::door_step;
+use diorama_layouts::{Apartment, NavGrid};
 use parry3d::math::Pose;
 use parry3d::query::Ray;
 use parry3d::shape::Shape;
@@ -50,10 +52,9 @@ pub struct SceneShapes {
 }
 
 impl SceneShapes {
-    pub fn new(layout: &Layout) -> SceneShapes {
-        let parts = layout
-            .objects
-            .iter()
+    pub fn new(apartment: &Apartment) -> SceneShapes {
+        let parts = apartment
+            .objects()
             .flat_map(|o| {
                 o.parts.iter().map(move |p| {
                     let (s, pose) = diorama_layouts::geom::parry_shape(p);
@@ -92,31 +93,34 @@ const MAX_TURN_PER_FRAME_RAD: f32 = 0.3;
 /// Plans a walkthrough; tries a few ring sizes and phases and keeps the first that sees every object
 /// (or, failing that, the one that misses fewest).
 pub fn walkthrough(
-    layout: &Layout,
+    apartment: &Apartment,
     spec: &WalkthroughSpec,
     rng: &mut ChaCha8Rng,
 ) -> Result<Trajectory, TrajectoryError> {
     // The grid's radius leaves room for the corner cutting of the smoothing (at most half a cell diagonal).
     let cell = 0.1;
-    let grid = NavGrid::build(layout, spec.clearance_m + cell, cell);
-    let walkable = grid.reachable_from_door(layout);
+    let grid = NavGrid::build_apartment(apartment, spec.clearance_m + cell, cell);
+    let entrance = apartment.entrance_room();
+    let walkable = grid.reachable_from(door_step(entrance, entrance.entrance(), grid.radius_m + cell));
     if !walkable.iter().any(|&f| f) {
         return Err(TrajectoryError::NoWalkableSpace(spec.clearance_m));
     }
-    let shapes = SceneShapes::new(layout);
+    let shapes = SceneShapes::new(apartment);
+    let order = tour_order(apartment);
     let mut best: Option<Trajectory> = None;
     let mut closest = f32::INFINITY;
     for ring in [0.5f32, 0.3, 0.7, 0.4, 0.6] {
         let phase = rng.random_range(0.0..TAU);
-        let Some(loop_pts) = ring_loop(layout, &grid, &walkable, ring, phase) else { continue };
-        let poses = frame_poses(layout, &loop_pts, spec);
+        let Some(loop_pts) = ring_loop(apartment, &order, &grid, &walkable, ring, phase) else { continue };
+        let poses = frame_poses(apartment, &loop_pts, spec);
         let min_clearance = continuous_clearance(&shapes, &loop_pts, spec);
         closest = closest.min(min_clearance);
         if min_clearance < spec.clearance_m {
             continue;
         }
-        let unseen = unseen_objects(layout, &shapes, &poses, &spec.intrinsics);
-        let t = Trajectory { kind: "walkthrough", poses, min_clearance_m: min_clearance, unseen_objects: unseen };
+        let unseen = unseen_objects(apartment, &shapes, &poses, &spec.intrinsics);
+        let kind = if apartment.rooms.len() > 1 { "room_tour" } else { "walkthrough" };
+        let t = Trajectory { kind, poses, min_clearance_m: min_clearance, unseen_objects: unseen };
         if t.unseen_objects.is_empty() {
             return Ok(t);
         }
@@ -127,19 +131,48 @@ pub fn walkthrough(
     best.ok_or(TrajectoryError::Clearance { clearance_m: spec.clearance_m, closest_m: closest })
 }
 
-/// A closed loop of floor points: waypoints on an ellipse around the room centre (scaled by `ring`), joined by
-/// shortest grid paths and smoothed by corner cutting.
-fn ring_loop(layout: &Layout, grid: &NavGrid, walkable: &[bool], ring: f32, phase: f32) -> Option<Vec<Vec2>> {
-    const WAYPOINTS: usize = 8;
-    let c = layout.room.center();
+/// Rooms in the order a tour visits them: depth first through the doors from the entrance room, lower ids first.
+fn tour_order(apartment: &Apartment) -> Vec<usize> {
+    let index = |id: u32| apartment.rooms.iter().position(|l| l.room.id == id);
+    let start = apartment.rooms.iter().position(|l| std::ptr::eq(l, apartment.entrance_room())).unwrap_or(0);
+    let mut order = Vec::new();
+    let mut stack = vec![start];
+    while let Some(i) = stack.pop() {
+        if order.contains(&i) {
+            continue;
+        }
+        order.push(i);
+        let mut next: Vec<usize> = apartment.rooms[i].doors.iter().filter_map(|d| d.leads_to.and_then(index)).collect();
+        next.sort_unstable_by(|a, b| b.cmp(a));
+        stack.extend(next.into_iter().filter(|j| !order.contains(j)));
+    }
+    order
+}
+
+/// A closed loop of floor points: in each room of `order`, waypoints on an ellipse around the room centre
+/// (scaled by `ring`), joined by shortest grid paths (through doors between rooms) and smoothed by corner cutting.
+fn ring_loop(
+    apartment: &Apartment,
+    order: &[usize],
+    grid: &NavGrid,
+    walkable: &[bool],
+    ring: f32,
+    phase: f32,
+) -> Option<Vec<Vec2>> {
+    // A lone room gets eight waypoints around it; a room of a tour four, so the tour's frames spread over rooms.
+    let waypoints: usize = if order.len() > 1 { 4 } else { 8 };
     let mut cells = Vec::new();
-    for k in 0..WAYPOINTS {
-        let a = phase + TAU * k as f32 / WAYPOINTS as f32;
-        let half = layout.room.half_extents();
-        let target = c + Vec2::new(a.cos() * half.x, a.sin() * half.y) * ring;
-        let cell = grid.nearest_free(target, walkable)?;
-        if cells.last() != Some(&cell) {
-            cells.push(cell);
+    for &r in order {
+        let room = &apartment.rooms[r].room;
+        let c = room.center();
+        for k in 0..waypoints {
+            let a = phase + TAU * k as f32 / waypoints as f32;
+            let half = room.half_extents();
+            let target = c + Vec2::new(a.cos() * half.x, a.sin() * half.y) * ring;
+            let cell = grid.nearest_free(target, walkable)?;
+            if cells.last() != Some(&cell) {
+                cells.push(cell);
+            }
         }
     }
     cells.dedup();
@@ -185,18 +218,36 @@ fn cumulative_lengths(path: &[Vec2]) -> Vec<f32> {
     cum
 }
 
-/// One pose per frame: positions evenly spaced along the loop; the view looks across the room, towards its
-/// centre and a little along the walking direction, with the heading smoothed over neighbouring frames.
-fn frame_poses(layout: &Layout, path: &[Vec2], spec: &WalkthroughSpec) -> Vec<CameraPose> {
+/// One pose per frame: positions evenly spaced along the loop; the view looks across the room it is in, towards
+/// its centre and a little along the walking direction, and straight ahead near a door between rooms; the
+/// heading is smoothed over neighbouring frames.
+fn frame_poses(apartment: &Apartment, path: &[Vec2], spec: &WalkthroughSpec) -> Vec<CameraPose> {
     let cum = cumulative_lengths(path);
     let n = spec.frames as usize;
-    let centre = layout.room.center();
+    let inner_doors: Vec<Vec2> = apartment
+        .rooms
+        .iter()
+        .flat_map(|l| l.doors.iter().filter(|d| d.leads_to.is_some()).map(|d| d.center.truncate()))
+        .collect();
     let mut positions = Vec::with_capacity(n);
     let mut headings = Vec::with_capacity(n);
     for k in 0..n {
         let (p, tangent) = point_at(path, &cum, k as f32 / n as f32);
-        let inward = centre - p;
-        let dir = if inward.length() > 0.3 { inward.normalize() * 0.7 + tangent * 0.3 } else { tangent };
+        let Some(room) = apartment.room_at(p) else {
+            // In a doorway, between two rooms.
+            positions.push(p);
+            headings.push(tangent.y.atan2(tangent.x));
+            continue;
+        };
+        let inward = room.room.center() - p;
+        // From 1.5 m to 0.5 m before a door between rooms, the view turns to the way ahead.
+        let door_m = inner_doors.iter().map(|d| d.distance(p)).fold(f32::INFINITY, f32::min);
+        let across = ((door_m - 0.5) / 1.0).clamp(0.0, 1.0);
+        let dir = if inward.length() > 0.3 && across > 0.0 {
+            inward.normalize() * 0.7 * across + tangent * (1.0 - 0.7 * across)
+        } else {
+            tangent
+        };
         positions.push(p);
         headings.push(dir.y.atan2(dir.x));
     }
@@ -237,8 +288,8 @@ fn probe_points(o: &diorama_layouts::SceneObject) -> Vec<Vec3> {
 
 /// Objects that no frame sees: a probe point is seen when it projects inside the image and the first surface
 /// on the ray to it belongs to the object itself.
-pub fn unseen_objects(layout: &Layout, shapes: &SceneShapes, poses: &[CameraPose], k: &Intrinsics) -> Vec<u32> {
-    layout
+pub fn unseen_objects(apartment: &Apartment, shapes: &SceneShapes, poses: &[CameraPose], k: &Intrinsics) -> Vec<u32> {
+    apartment
         .furniture()
         .filter(|o| {
             let probes = probe_points(o);
@@ -284,6 +335,7 @@ mod tests {
             let Ok(layout) = Optimizer.generate(&ls, &manifest, &mut ChaCha8Rng::seed_from_u64(seed)) else {
                 continue;
             };
+            let layout = Apartment::single(layout);
             let Ok(t) = walkthrough(&layout, &ws, &mut ChaCha8Rng::seed_from_u64(seed)) else { continue };
             planned += 1;
             assert_eq!(t.poses.len(), 48);
@@ -302,10 +354,11 @@ mod tests {
         assert!(planned >= 15, "only {planned} of 25 seeds planned");
     }
 
-    fn first_planned(ls: &LayoutSpec, ws: &WalkthroughSpec) -> (Layout, Trajectory) {
+    fn first_planned(ls: &LayoutSpec, ws: &WalkthroughSpec) -> (Apartment, Trajectory) {
         (0..50u64)
             .find_map(|seed| {
                 let layout = Optimizer.generate(ls, &Manifest::builtin(), &mut ChaCha8Rng::seed_from_u64(seed)).ok()?;
+                let layout = Apartment::single(layout);
                 let t = walkthrough(&layout, ws, &mut ChaCha8Rng::seed_from_u64(seed)).ok()?;
                 Some((layout, t))
             })
@@ -330,8 +383,7 @@ mod tests {
         let (layout, _) = first_planned(&ls, &ws);
         let shapes = SceneShapes::new(&layout);
         // An object with nothing standing on it.
-        let obj =
-            layout.furniture().find(|o| !o.flat && !layout.objects.iter().any(|c| c.parent == Some(o.id))).unwrap();
+        let obj = layout.furniture().find(|o| !o.flat && !layout.objects().any(|c| c.parent == Some(o.id))).unwrap();
         // Stand 0.5 m above the object's top, look straight down at it: nothing else is in the way.
         let top = obj.obb.center + Vec3::Z * (obj.obb.size.z / 2.0 + 0.5);
         let pose = CameraPose::from_yaw_pitch(top, 0.0, -std::f32::consts::FRAC_PI_2 + 1e-3);

@@ -2,7 +2,8 @@
 //! the door, every object's footprint in its colour and labelled by category, and the camera path.
 
 use diorama_layouts::geom::{Vec2, Vec3};
-use diorama_layouts::{Layout, NavGrid};
+use diorama_layouts::nav::door_step;
+use diorama_layouts::{Apartment, NavGrid};
 
 const PX_PER_M: f32 = 80.0;
 const MARGIN_PX: f32 = 24.0;
@@ -142,14 +143,16 @@ fn srgb(linear: [f32; 3]) -> [u8; 3] {
 }
 
 /// Draws the plan; returns (width, height, RGB8 rows).
-pub fn draw(layout: &Layout, camera_path: &[Vec3], agent_radius_m: f32) -> (u32, u32, Vec<u8>) {
-    let room = &layout.room;
-    let mut cv = Canvas::new(room.origin, room.width_m, room.depth_m);
-    let poly = room.polygon();
-    cv.fill(&poly, [232, 228, 220]);
+pub fn draw(apartment: &Apartment, camera_path: &[Vec3], agent_radius_m: f32) -> (u32, u32, Vec<u8>) {
+    let (min, max) = apartment.bounds();
+    let mut cv = Canvas::new(min, max.x - min.x, max.y - min.y);
+    for l in &apartment.rooms {
+        cv.fill(&l.room.polygon(), [232, 228, 220]);
+    }
 
-    let grid = NavGrid::build(layout, agent_radius_m, 0.1);
-    let reach = grid.reachable_from_door(layout);
+    let grid = NavGrid::build_apartment(apartment, agent_radius_m, 0.1);
+    let entrance = apartment.entrance_room();
+    let reach = grid.reachable_from(door_step(entrance, entrance.entrance(), agent_radius_m + 0.1));
     for j in 0..grid.ny {
         for i in 0..grid.nx {
             if reach[j * grid.nx + i] {
@@ -164,7 +167,7 @@ pub fn draw(layout: &Layout, camera_path: &[Vec3], agent_radius_m: f32) -> (u32,
     }
 
     // Lower objects first, so what stands on top covers what it stands on.
-    let mut objects: Vec<_> = layout.furniture().collect();
+    let mut objects: Vec<_> = apartment.furniture().collect();
     objects.sort_by(|a, b| {
         (a.obb.center.z + a.obb.size.z / 2.0).total_cmp(&(b.obb.center.z + b.obb.size.z / 2.0)).then(a.id.cmp(&b.id))
     });
@@ -185,44 +188,47 @@ pub fn draw(layout: &Layout, camera_path: &[Vec3], agent_radius_m: f32) -> (u32,
         }
     }
 
-    // Walls with their door openings, and each door's swing.
-    for i in 0..4 {
-        let (origin, along, inward, length) = room.wall_frame(i);
-        let mut gaps: Vec<(f32, f32)> = layout
-            .doors
-            .iter()
-            .filter(|d| d.wall == i)
-            .map(|d| {
-                let s = (d.center.truncate() - origin).dot(along);
-                (s - d.width_m / 2.0, d.width_m)
-            })
-            .collect();
-        gaps.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let mut cursor = 0.0;
-        for &(start, width) in &gaps {
-            cv.line(origin + along * cursor, origin + along * start, 5, [70, 70, 70]);
-            cursor = start + width;
-        }
-        cv.line(origin + along * cursor, origin + along * length, 5, [70, 70, 70]);
-        for &(start, width) in &gaps {
-            let hinge = origin + along * start;
-            let arc: Vec<Vec2> = (0..=16)
-                .map(|k| {
-                    let a = std::f32::consts::FRAC_PI_2 * k as f32 / 16.0;
-                    hinge + (along * a.cos() + inward * a.sin()) * width
+    // Walls with their door openings, and each door's swing (a door between rooms is drawn by one of them).
+    for layout in &apartment.rooms {
+        let room = &layout.room;
+        for i in 0..4 {
+            let (origin, along, inward, length) = room.wall_frame(i);
+            let mut gaps: Vec<(f32, f32, bool)> = layout
+                .doors
+                .iter()
+                .filter(|d| d.wall == i)
+                .map(|d| {
+                    let s = (d.center.truncate() - origin).dot(along);
+                    (s - d.width_m / 2.0, d.width_m, d.leads_to.is_none_or(|b| b > room.id))
                 })
                 .collect();
-            for w in arc.windows(2) {
-                cv.line(w[0], w[1], 1, [200, 120, 40]);
+            gaps.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let mut cursor = 0.0;
+            for &(start, width, _) in &gaps {
+                cv.line(origin + along * cursor, origin + along * start, 5, [70, 70, 70]);
+                cursor = start + width;
             }
-            cv.line(hinge, hinge + inward * width, 2, [200, 120, 40]);
+            cv.line(origin + along * cursor, origin + along * length, 5, [70, 70, 70]);
+            for &(start, width, _) in gaps.iter().filter(|g| g.2) {
+                let hinge = origin + along * start;
+                let arc: Vec<Vec2> = (0..=16)
+                    .map(|k| {
+                        let a = std::f32::consts::FRAC_PI_2 * k as f32 / 16.0;
+                        hinge + (along * a.cos() + inward * a.sin()) * width
+                    })
+                    .collect();
+                for w in arc.windows(2) {
+                    cv.line(w[0], w[1], 1, [200, 120, 40]);
+                }
+                cv.line(hinge, hinge + inward * width, 2, [200, 120, 40]);
+            }
         }
-    }
 
-    for w in &layout.windows {
-        let (_, along, _, _) = room.wall_frame(w.wall);
-        let c = w.center.truncate();
-        cv.line(c - along * (w.width_m / 2.0), c + along * (w.width_m / 2.0), 3, [120, 190, 240]);
+        for w in &layout.windows {
+            let (_, along, _, _) = room.wall_frame(w.wall);
+            let c = w.center.truncate();
+            cv.line(c - along * (w.width_m / 2.0), c + along * (w.width_m / 2.0), 3, [120, 190, 240]);
+        }
     }
 
     for w in camera_path.windows(2) {
@@ -241,9 +247,16 @@ pub fn draw(layout: &Layout, camera_path: &[Vec3], agent_radius_m: f32) -> (u32,
         );
     }
 
-    // Labels of furniture standing on the floor (small objects would crowd the plan).
+    // Labels of furniture standing on the floor (small objects would crowd the plan), and of each room of an
+    // apartment near its corner.
     for o in objects.iter().filter(|o| o.parent.is_none()) {
         cv.label(o.obb.center.truncate(), &o.name);
+    }
+    if apartment.rooms.len() > 1 {
+        for l in &apartment.rooms {
+            let name = l.room.name.replace('_', " ");
+            cv.label(l.room.origin + Vec2::new(0.15 + name.len() as f32 * 0.05, l.room.depth_m - 0.15), &name);
+        }
     }
     (cv.w as u32, cv.h as u32, cv.rgb)
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use diorama_layouts::geom::{Mat3, Vec3};
-use diorama_layouts::{Layout, Obb, Primitive};
+use diorama_layouts::{Apartment, Constraint, Layout, Obb, Primitive};
 use diorama_sim::qa::Question;
 use diorama_sim::visibility::{FrameVisibility, VisibilitySummary};
 use diorama_sim::{CameraPose, Intrinsics};
@@ -138,6 +138,8 @@ pub struct LightRecord {
 #[derive(Serialize)]
 struct ConstraintRecord<'a> {
     name: &'a str,
+    /// Addition: the room it was checked in; null for a scene-wide constraint (`apartment_access`).
+    room: Option<u32>,
     holds: bool,
     slack: f64,
     unit: &'a str,
@@ -146,6 +148,7 @@ struct ConstraintRecord<'a> {
 
 #[derive(Serialize)]
 struct DroppedRecord<'a> {
+    room: u32,
     category: &'a str,
     reason: &'a str,
 }
@@ -158,9 +161,23 @@ struct OptimizerRecord {
     final_score: f64,
 }
 
+/// What the optimizer did in one room.
+#[derive(Serialize)]
+struct RoomReportRecord<'a> {
+    room: u32,
+    room_type: &'a str,
+    requested_objects: u32,
+    placed_objects: u32,
+    small_objects: u32,
+    optimizer: OptimizerRecord,
+}
+
+/// The certificate of the whole scene: object counts and optimizer figures summed over its rooms, every room's
+/// constraints (each naming its room) and the scene-wide ones, and what each room dropped.
 #[derive(Serialize)]
 struct LayoutReportRecord<'a> {
     generator: &'a str,
+    /// The first room's type (the only one of a single-room scene); `rooms` lists them all.
     room_type: &'a str,
     attempts: u32,
     requested_objects: u32,
@@ -171,6 +188,8 @@ struct LayoutReportRecord<'a> {
     constraints: Vec<ConstraintRecord<'a>>,
     dropped: Vec<DroppedRecord<'a>>,
     optimizer: OptimizerRecord,
+    /// Addition: the report of each room.
+    rooms: Vec<RoomReportRecord<'a>>,
 }
 
 #[derive(Serialize)]
@@ -238,7 +257,7 @@ struct SceneRecord<'a> {
 pub struct SceneFacts<'a> {
     pub scene_id: &'a str,
     pub seed: u64,
-    pub layout: &'a Layout,
+    pub apartment: &'a Apartment,
     pub layout_attempts: u32,
     pub lights: &'a [LightRecord],
     pub intrinsics: &'a Intrinsics,
@@ -251,109 +270,148 @@ pub struct SceneFacts<'a> {
     pub visibility: &'a VisibilitySummary,
 }
 
+fn optimizer_record(l: &Layout) -> OptimizerRecord {
+    let s = &l.report.stats;
+    // Wall-clock time is left out: it varies run to run and scene.json is byte-identical for a seed.
+    // `cargo bench --bench layouts` measures it.
+    OptimizerRecord {
+        iterations: s.iterations,
+        accepted_moves: s.accepted_moves,
+        initial_score: r(s.initial_score),
+        final_score: r(s.final_score),
+    }
+}
+
+fn constraint_record(room: Option<u32>, c: &Constraint) -> ConstraintRecord<'_> {
+    ConstraintRecord { name: c.name, room, holds: c.holds, slack: r(c.slack), unit: c.unit, detail: &c.detail }
+}
+
+fn object_record<'a>(room: u32, o: &'a diorama_layouts::SceneObject) -> ObjectRecord<'a> {
+    ObjectRecord {
+        id: o.id,
+        category: &o.category,
+        name: &o.name,
+        structural: o.structural,
+        room,
+        obb: ObbRecord::from(&o.obb),
+        parts: o.parts.iter().map(PartRecord::from).collect(),
+        parent: o.parent,
+        asset: (!o.structural).then_some(o.category.as_str()),
+        dynamic: false,
+        placement: match o.placement {
+            diorama_assets::PlacementRule::Floor => "floor",
+            diorama_assets::PlacementRule::Wall => "wall",
+            diorama_assets::PlacementRule::Corner => "corner",
+            diorama_assets::PlacementRule::Surface => "surface",
+        },
+        wall: o.wall,
+        front: o.front,
+        anchor: o.anchor,
+        surfaces: o
+            .surfaces
+            .iter()
+            .map(|s| SurfaceRecord { z: r(s.z), x: s.x.map(r), y: s.y.map(r), clear_m: r(s.clear_m) })
+            .collect(),
+        parent_surface: o.parent_surface,
+        flat: o.flat,
+    }
+}
+
+fn layout_report(a: &Apartment, attempts: u32) -> LayoutReportRecord<'_> {
+    let first = &a.rooms[0].report;
+    let sum = |f: fn(&Layout) -> u32| a.rooms.iter().map(f).sum::<u32>();
+    // Scores add up in f32 in room order, the same on every machine.
+    let score = |f: fn(&Layout) -> f32| a.rooms.iter().map(f).fold(0.0f32, |acc, x| acc + x);
+    LayoutReportRecord {
+        generator: "optimizer",
+        room_type: &first.room_type,
+        attempts,
+        requested_objects: sum(|l| l.report.requested_objects),
+        placed_objects: sum(|l| l.report.placed_objects),
+        small_objects: sum(|l| l.report.small_objects),
+        front_clearance_m: r(first.front_clearance_m),
+        agent_radius_m: r(first.agent_radius_m),
+        constraints: a
+            .rooms
+            .iter()
+            .flat_map(|l| l.report.constraints.iter().map(|c| constraint_record(Some(l.room.id), c)))
+            .chain(a.constraints.iter().map(|c| constraint_record(None, c)))
+            .collect(),
+        dropped: a
+            .rooms
+            .iter()
+            .flat_map(|l| {
+                l.report.dropped.iter().map(|(c, why)| DroppedRecord { room: l.room.id, category: c, reason: why })
+            })
+            .collect(),
+        optimizer: OptimizerRecord {
+            iterations: sum(|l| l.report.stats.iterations),
+            accepted_moves: sum(|l| l.report.stats.accepted_moves),
+            initial_score: r(score(|l| l.report.stats.initial_score)),
+            final_score: r(score(|l| l.report.stats.final_score)),
+        },
+        rooms: a
+            .rooms
+            .iter()
+            .map(|l| RoomReportRecord {
+                room: l.room.id,
+                room_type: &l.report.room_type,
+                requested_objects: l.report.requested_objects,
+                placed_objects: l.report.placed_objects,
+                small_objects: l.report.small_objects,
+                optimizer: optimizer_record(l),
+            })
+            .collect(),
+    }
+}
+
 pub fn scene_json(f: &SceneFacts<'_>) -> Vec<u8> {
-    let l = f.layout;
-    let room = &l.room;
-    let unseen = l.furniture().filter(|o| !f.visibility.objects.contains_key(&o.id)).map(|o| o.id).collect();
+    let a = f.apartment;
+    let unseen = a.furniture().filter(|o| !f.visibility.objects.contains_key(&o.id)).map(|o| o.id).collect();
     let rec = SceneRecord {
         scene_id: f.scene_id,
         seed: f.seed,
-        rooms: vec![RoomRecord {
-            id: room.id,
-            name: &room.name,
-            polygon: room.polygon().iter().map(|p| [r(p.x), r(p.y)]).collect(),
-            floor_z: 0.0,
-            height: r(room.height_m),
-            area_m2: r(room.area_m2()),
-        }],
-        doors: l
-            .doors
+        rooms: a
+            .rooms
+            .iter()
+            .map(|l| RoomRecord {
+                id: l.room.id,
+                name: &l.room.name,
+                polygon: l.room.polygon().iter().map(|p| [r(p.x), r(p.y)]).collect(),
+                floor_z: 0.0,
+                height: r(l.room.height_m),
+                area_m2: r(l.room.area_m2()),
+            })
+            .collect(),
+        doors: a
+            .doors()
             .iter()
             .map(|d| DoorRecord {
-                room_a: room.id,
-                room_b: d.leads_to,
-                center: v3(d.center + Vec3::Z * (d.height_m / 2.0)),
-                width: r(d.width_m),
-                height: r(d.height_m),
+                room_a: d.room_a,
+                room_b: d.door.leads_to,
+                center: v3(d.door.center + Vec3::Z * (d.door.height_m / 2.0)),
+                width: r(d.door.width_m),
+                height: r(d.door.height_m),
             })
             .collect(),
-        windows: l
-            .windows
+        windows: a
+            .rooms
             .iter()
-            .map(|w| WindowRecord {
-                room: room.id,
-                wall: w.wall,
-                center: v3(w.center),
-                width: r(w.width_m),
-                height: r(w.height_m),
-                sill: r(w.sill_m),
+            .flat_map(|l| {
+                l.windows.iter().map(|w| WindowRecord {
+                    room: l.room.id,
+                    wall: w.wall,
+                    center: v3(w.center),
+                    width: r(w.width_m),
+                    height: r(w.height_m),
+                    sill: r(w.sill_m),
+                })
             })
             .collect(),
-        objects: l
-            .objects
-            .iter()
-            .map(|o| ObjectRecord {
-                id: o.id,
-                category: &o.category,
-                name: &o.name,
-                structural: o.structural,
-                room: room.id,
-                obb: ObbRecord::from(&o.obb),
-                parts: o.parts.iter().map(PartRecord::from).collect(),
-                parent: o.parent,
-                asset: (!o.structural).then_some(o.category.as_str()),
-                dynamic: false,
-                placement: match o.placement {
-                    diorama_assets::PlacementRule::Floor => "floor",
-                    diorama_assets::PlacementRule::Wall => "wall",
-                    diorama_assets::PlacementRule::Corner => "corner",
-                    diorama_assets::PlacementRule::Surface => "surface",
-                },
-                wall: o.wall,
-                front: o.front,
-                anchor: o.anchor,
-                surfaces: o
-                    .surfaces
-                    .iter()
-                    .map(|s| SurfaceRecord { z: r(s.z), x: s.x.map(r), y: s.y.map(r), clear_m: r(s.clear_m) })
-                    .collect(),
-                parent_surface: o.parent_surface,
-                flat: o.flat,
-            })
-            .collect(),
+        objects: a.rooms.iter().flat_map(|l| l.objects.iter().map(|o| object_record(l.room.id, o))).collect(),
         lights: f.lights,
         materials: MaterialsRecord { model: "lambert", albedo: "objects[].parts[].albedo (linear RGB)" },
-        layout_report: LayoutReportRecord {
-            generator: "optimizer",
-            room_type: &l.report.room_type,
-            attempts: f.layout_attempts,
-            requested_objects: l.report.requested_objects,
-            placed_objects: l.report.placed_objects,
-            small_objects: l.report.small_objects,
-            front_clearance_m: r(l.report.front_clearance_m),
-            agent_radius_m: r(l.report.agent_radius_m),
-            dropped: l.report.dropped.iter().map(|(c, why)| DroppedRecord { category: c, reason: why }).collect(),
-            optimizer: OptimizerRecord {
-                iterations: l.report.stats.iterations,
-                accepted_moves: l.report.stats.accepted_moves,
-                initial_score: r(l.report.stats.initial_score),
-                // Wall-clock time is left out: it varies run to run and scene.json is byte-identical for a
-                // seed. `cargo bench --bench layouts` measures it.
-                final_score: r(l.report.stats.final_score),
-            },
-            constraints: l
-                .report
-                .constraints
-                .iter()
-                .map(|c| ConstraintRecord {
-                    name: c.name,
-                    holds: c.holds,
-                    slack: r(c.slack),
-                    unit: c.unit,
-                    detail: &c.detail,
-                })
-                .collect(),
-        },
+        layout_report: layout_report(a, f.layout_attempts),
         camera: CameraRecord {
             intrinsics: f.intrinsics.into(),
             fps: f.fps,
