@@ -270,7 +270,8 @@ fn emit_scene(
     };
     writer.write("scene.json", &records::scene_json(&facts))?;
     let path: Vec<_> = planned.trajectory.poses.iter().map(|p| p.position).collect();
-    let (pw, ph, rgb) = crate::emit::plan::draw(&planned.apartment, &path, planned.apartment.rooms[0].report.agent_radius_m);
+    let (pw, ph, rgb) =
+        crate::emit::plan::draw(&planned.apartment, &path, planned.apartment.rooms[0].report.agent_radius_m);
     let png = crate::emit::plan::png_rgb(pw, ph, &rgb).map_err(|e| image_error(writer.path("plan.png"), e))?;
     writer.write("plan.png", &png)?;
     times.emit += t_emit.elapsed();

@@ -91,27 +91,23 @@ fn plan_spec(config: &Config, manifest: &Manifest, types: &[String]) -> Result<P
     Ok(spec)
 }
 
-/// One layout attempt: a single room, or a floor plan furnished room by room.
-fn layout_attempt(
-    spec: &LayoutSpec,
-    plan: Option<&PlanSpec>,
-    manifest: &Manifest,
-    rng: &mut seed::ChaCha8Rng,
-) -> Result<Apartment, LayoutError> {
-    match plan {
-        None => Optimizer.generate(spec, manifest, rng).map(Apartment::single),
-        Some(p) => furnish_apartment(&plan_apartment(p, rng)?, spec, manifest, rng),
+/// Layout attempt `attempt` of scene `index`: a single room, or a floor plan furnished room by room. It draws
+/// from its own stream ("layout/<attempt>"), so it depends only on (build seed, scene index, attempt).
+pub fn scene_layout(config: &Config, manifest: &Manifest, index: u32, attempt: u32) -> Result<Apartment, LayoutError> {
+    let mut spec = layout_spec(config);
+    spec.room_types = scene_room_types(config, index);
+    let mut rng = seed::stream(seed::scene_seed(config.seed, index), &format!("layout/{attempt}"));
+    if config.room.count == 1 {
+        return Optimizer.generate(&spec, manifest, &mut rng).map(Apartment::single);
     }
+    let plan = plan_apartment(&plan_spec(config, manifest, &spec.room_types)?, &mut rng)?;
+    furnish_apartment(&plan, &spec, manifest, &mut rng)
 }
 
 /// Plans scene `index`: layout attempts draw from their own streams ("layout/<attempt>"), so the result
 /// depends only on (build seed, scene index).
 pub fn plan_scene(config: &Config, manifest: &Manifest, index: u32) -> Result<PlannedScene, PlanError> {
     let scene_seed = seed::scene_seed(config.seed, index);
-    let mut spec = layout_spec(config);
-    // Retries keep the types.
-    spec.room_types = scene_room_types(config, index);
-    let plan = if config.room.count > 1 { Some(plan_spec(config, manifest, &spec.room_types)?) } else { None };
     let k = intrinsics(config);
     let walk = WalkthroughSpec {
         frames: config.camera.frames,
@@ -124,12 +120,12 @@ pub fn plan_scene(config: &Config, manifest: &Manifest, index: u32) -> Result<Pl
     // The attempt whose walkthrough missed the fewest objects, in case none sees them all.
     let mut partial: Option<(Apartment, Trajectory, u32)> = None;
     for attempt in 0..MAX_LAYOUT_ATTEMPTS {
-        let mut rng = seed::stream(scene_seed, &format!("layout/{attempt}"));
-        let apartment = match layout_attempt(&spec, plan.as_ref(), manifest, &mut rng) {
+        let apartment = match scene_layout(config, manifest, index, attempt) {
             Ok(l) => l,
             Err(e @ (LayoutError::UnknownCategory(_) | LayoutError::UnknownRoomType(_))) => return Err(e.into()),
             Err(e) => {
                 last = e.to_string();
+                tracing::debug!(scene = index, attempt, "layout failed: {last}");
                 continue;
             }
         };
@@ -137,11 +133,15 @@ pub fn plan_scene(config: &Config, manifest: &Manifest, index: u32) -> Result<Pl
             Ok(t) if t.unseen_objects.is_empty() => return Ok(finish(scene_seed, apartment, t, attempt + 1, k)),
             Ok(t) => {
                 last = format!("the walkthrough could not see objects {:?}", t.unseen_objects);
+                tracing::debug!(scene = index, attempt, "{last}");
                 if partial.as_ref().is_none_or(|(_, p, _)| t.unseen_objects.len() < p.unseen_objects.len()) {
                     partial = Some((apartment, t, attempt + 1));
                 }
             }
-            Err(e) => last = e.to_string(),
+            Err(e) => {
+                last = e.to_string();
+                tracing::debug!(scene = index, attempt, "walkthrough failed: {last}");
+            }
         }
     }
     match partial {

@@ -5,7 +5,7 @@
 use diorama::emit::records::{SceneFacts, scene_json};
 use diorama::{Config, plan};
 use diorama_assets::Manifest;
-use diorama_layouts::{LayoutGenerator, Optimizer};
+use diorama_layouts::{Apartment, LayoutGenerator, Optimizer};
 use diorama_sim::visibility::VisibilitySummary;
 use diorama_sim::{Intrinsics, seed};
 use parry3d::glamx::{Mat3, Quat, Vec3};
@@ -78,10 +78,49 @@ fn min_dist(a: &[(Box<dyn Shape>, Pose)], b: &[(Box<dyn Shape>, Pose)]) -> f32 {
     a.iter().flat_map(|x| b.iter().map(move |y| signed(x, y))).fold(f32::INFINITY, f32::min)
 }
 
-/// Every violation found in one scene.json.
+/// Every violation found in one scene.json: each room on its own, and how the rooms connect.
 fn violations(scene: &Value) -> Vec<String> {
+    let rooms = scene["rooms"].as_array().unwrap();
+    let mut bad: Vec<String> = rooms.iter().flat_map(|room| room_violations(scene, room)).collect();
+    // Every object belongs to one of the rooms.
+    for o in scene["objects"].as_array().unwrap() {
+        if !rooms.iter().any(|r| r["id"] == o["room"]) {
+            bad.push(format!("#{} is in no room", o["id"]));
+        }
+    }
+    // The doors join the rooms into one: every room is reached from the entrance's room through doors (each
+    // room's own check proves its doors are reached from its walkable floor).
+    let doors = scene["doors"].as_array().unwrap();
+    let entrances: Vec<&Value> = doors.iter().filter(|d| d["room_b"].is_null()).collect();
+    if entrances.len() != 1 {
+        bad.push(format!("{} entrances", entrances.len()));
+        return bad;
+    }
+    let mut reached = vec![entrances[0]["room_a"].as_u64().unwrap()];
+    while let Some(next) = doors.iter().find_map(|d| {
+        let (a, b) = (d["room_a"].as_u64()?, d["room_b"].as_u64()?);
+        match (reached.contains(&a), reached.contains(&b)) {
+            (true, false) => Some(b),
+            (false, true) => Some(a),
+            _ => None,
+        }
+    }) {
+        reached.push(next);
+    }
+    if reached.len() != rooms.len() {
+        bad.push(format!("only rooms {reached:?} of {} connect to the entrance", rooms.len()));
+    }
+    for c in scene["layout_report"]["constraints"].as_array().unwrap() {
+        if c["holds"] != true {
+            bad.push(format!("the report itself says {} fails in room {}", c["name"], c["room"]));
+        }
+    }
+    bad
+}
+
+/// Every violation in one room: its objects, its doors (on either side), its windows.
+fn room_violations(scene: &Value, room: &Value) -> Vec<String> {
     let mut bad = Vec::new();
-    let room = &scene["rooms"][0];
     let poly = room["polygon"].as_array().unwrap();
     // The room spans origin + [0, w] x [0, d]; everything below is measured relative to its origin.
     let corner = |k: usize| Vec3::new(poly[k][0].as_f64().unwrap() as f32, poly[k][1].as_f64().unwrap() as f32, 0.0);
@@ -95,6 +134,7 @@ fn violations(scene: &Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
+        .filter(|o| o["room"] == room["id"])
         .map(|o| Obj {
             id: o["id"].as_u64().unwrap(),
             v: o.clone(),
@@ -180,25 +220,28 @@ fn violations(scene: &Value) -> Vec<String> {
         }
     }
 
-    // The door's swing zone, derived here from the door record: which wall its centre lies on.
-    // Each door's swing zone, derived here from its record: which wall its centre lies on.
+    // Each door's swing zone, derived here from its record: the wall of this room its centre lies on (a door
+    // between two rooms is recorded on the first room's side; from the other it lies a wall's thickness away).
     let door_frame = |door: &Value| {
         let dc = v3(&door["center"]);
         let (dw, dh) = (door["width"].as_f64().unwrap() as f32, door["height"].as_f64().unwrap() as f32);
         let dl = dc - origin;
-        let (inward, along) = if dl.y.abs() < 1e-3 {
-            (Vec3::Y, Vec3::X)
-        } else if (dl.x - w).abs() < 1e-3 {
-            (-Vec3::X, Vec3::Y)
-        } else if (dl.y - d).abs() < 1e-3 {
-            (-Vec3::Y, Vec3::X)
-        } else {
-            (Vec3::X, Vec3::Y)
-        };
-        (dc, dw, dh, inward, along)
+        let gaps = [dl.y.abs(), (dl.x - w).abs(), (dl.y - d).abs(), dl.x.abs()];
+        let wall = (0..4).min_by(|&a, &b| gaps[a].total_cmp(&gaps[b])).unwrap();
+        assert!(gaps[wall] < 0.2, "door {door} is on no wall of room {}", room["id"]);
+        let inward = [Vec3::Y, -Vec3::X, -Vec3::Y, Vec3::X][wall];
+        let along = Vec3::new(inward.y.abs(), inward.x.abs(), 0.0);
+        // Onto the wall's inner face.
+        (dc + inward * gaps[wall], dw, dh, inward, along)
     };
-    let doors = scene["doors"].as_array().unwrap();
-    for door in doors {
+    let id = &room["id"];
+    let doors: Vec<&Value> =
+        scene["doors"].as_array().unwrap().iter().filter(|d| d["room_a"] == *id || d["room_b"] == *id).collect();
+    if doors.is_empty() {
+        bad.push(format!("room {id} has no door"));
+        return bad;
+    }
+    for door in &doors {
         let (dc, dw, dh, inward, along) = door_frame(door);
         let zone_c = Vec3::new(dc.x, dc.y, dh / 2.0) + inward * 0.45;
         // A right-handed frame: (along, up x along, up); the box is symmetric, so only handedness matters.
@@ -209,12 +252,12 @@ fn violations(scene: &Value) -> Vec<String> {
             }
         }
     }
-    // Walking access is measured from the entrance (the door leading outside).
+    // Walking access is measured from the entrance (the door leading outside), else from the room's first door.
     let entrance = doors.iter().find(|d| d["room_b"].is_null()).unwrap_or(&doors[0]);
     let (dc, _, _, inward, _) = door_frame(entrance);
 
     // Windows: furniture standing on the floor keeps out of the box in front of each, above its sill.
-    for win in scene["windows"].as_array().unwrap() {
+    for win in scene["windows"].as_array().unwrap().iter().filter(|w| w["room"] == *id) {
         let inward = [Vec3::Y, -Vec3::X, -Vec3::Y, Vec3::X][win["wall"].as_u64().unwrap() as usize];
         let along = Vec3::new(inward.y.abs(), inward.x.abs(), 0.0);
         let (c, ww, wh, sill) = (
@@ -309,9 +352,12 @@ fn violations(scene: &Value) -> Vec<String> {
         }
     }
 
-    for c in report["constraints"].as_array().unwrap() {
-        if c["holds"] != true {
-            bad.push(format!("the report itself says {} fails", c["name"]));
+    // Every door of the room opens onto the walkable floor reached from the first.
+    for door in &doors {
+        let (dc, ..) = door_frame(door);
+        let p = (dc + door_frame(door).3 * (agent + cell)).with_z(0.0);
+        if !(0..nx * ny).any(|k| reach[k] && centre(k).distance(p) < 0.5) {
+            bad.push(format!("room {id}: the door at {dc} cannot be reached"));
         }
     }
     bad
@@ -322,11 +368,16 @@ fn scene_value(config: &Config, room_type: &str, seed_value: u64) -> Option<Valu
     let mut spec = plan::layout_spec(config);
     spec.room_types = vec![room_type.to_string()];
     let layout = Optimizer.generate(&spec, &manifest, &mut seed::stream(seed_value, "layout/0")).ok()?;
+    Some(scene_record(seed_value, &Apartment::single(layout)))
+}
+
+/// scene.json of an apartment as a build of `config` would write it (without a camera).
+fn scene_record(seed_value: u64, apartment: &Apartment) -> Value {
     let k = Intrinsics::from_hfov(64, 48, 1.2);
     let facts = SceneFacts {
         scene_id: "0000",
         seed: seed_value,
-        layout: &layout,
+        apartment: &apartment,
         layout_attempts: 1,
         lights: &[],
         intrinsics: &k,
@@ -338,7 +389,7 @@ fn scene_value(config: &Config, room_type: &str, seed_value: u64) -> Option<Valu
         min_clearance_m: 0.2,
         visibility: &VisibilitySummary::default(),
     };
-    Some(serde_json::from_slice(&scene_json(&facts)).unwrap())
+    serde_json::from_slice(&scene_json(&facts)).unwrap()
 }
 
 #[test]
@@ -370,6 +421,54 @@ fn every_room_type_passes_the_independent_checker() {
         let total = SEEDS_PER_ROOM_TYPE * types.len() as u64;
         assert!(checked * 10 >= total * 9, "only {checked} of {total} seeds gave a layout");
     });
+}
+
+#[test]
+fn four_room_apartments_pass_the_independent_checker() {
+    let manifest = Manifest::builtin();
+    let checked: u64 = std::thread::scope(|s| {
+        let handles: Vec<_> = [0u64, 1]
+            .into_iter()
+            .map(|half| {
+                let manifest = &manifest;
+                s.spawn(move || {
+                    let mut checked = 0;
+                    for seed in (half..SEEDS_PER_ROOM_TYPE).step_by(2) {
+                        let mut config = Config::default();
+                        config.room.count = 4;
+                        config.seed = seed;
+                        // The first layout attempt of the scene, as a build makes it.
+                        if let Ok(apartment) = plan::scene_layout(&config, manifest, 0, 0) {
+                            let scene = scene_record(seed, &apartment);
+                            assert_eq!(scene["rooms"].as_array().unwrap().len(), 4);
+                            let v = violations(&scene);
+                            assert!(v.is_empty(), "apartment seed {seed}: {v:?}");
+                            checked += 1;
+                        }
+                    }
+                    checked
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert!(checked * 10 >= SEEDS_PER_ROOM_TYPE * 8, "only {checked} of {SEEDS_PER_ROOM_TYPE} apartments were made");
+}
+
+#[test]
+fn the_checker_catches_a_cut_off_room() {
+    let mut config = Config::default();
+    config.room.count = 3;
+    let manifest = Manifest::builtin();
+    let apartment = (0..10).find_map(|a| plan::scene_layout(&config, &manifest, 0, a).ok()).unwrap();
+    let mut scene = scene_record(0, &apartment);
+    assert!(violations(&scene).is_empty());
+    // Forget a door between two rooms: one room no longer connects to the entrance.
+    let doors = scene["doors"].as_array_mut().unwrap();
+    let inner = doors.iter().position(|d| !d["room_b"].is_null()).unwrap();
+    doors.remove(inner);
+    let v = violations(&scene);
+    assert!(v.iter().any(|m| m.contains("connect to the entrance")), "{v:?}");
 }
 
 #[test]

@@ -38,8 +38,7 @@ impl Apartment {
                     o.parent = o.parent.map(|p| p + offset);
                     o.anchor = o.anchor.map(|a| a + offset);
                 }
-                l.report.constraints =
-                    check_constraints(l, l.report.front_clearance_m, l.report.agent_radius_m);
+                l.report.constraints = check_constraints(l, l.report.front_clearance_m, l.report.agent_radius_m);
             }
             offset = l.objects.iter().map(|o| o.id).max().unwrap_or(offset);
         }
@@ -102,10 +101,10 @@ impl Apartment {
             .iter()
             .flat_map(|l| {
                 let id = l.room.id;
-                l.doors.iter().filter(move |d| d.leads_to.is_none_or(|b| b > id)).map(move |door| DoorLink {
-                    room_a: id,
-                    door,
-                })
+                l.doors
+                    .iter()
+                    .filter(move |d| d.leads_to.is_none_or(|b| b > id))
+                    .map(move |door| DoorLink { room_a: id, door })
             })
             .collect()
     }
@@ -119,7 +118,7 @@ pub fn check_apartment(apartment: &Apartment, agent_radius_m: f32) -> Option<Con
     if apartment.rooms.len() < 2 {
         return None;
     }
-    let grid = NavGrid::build_apartment(apartment, agent_radius_m, NAV_CELL_M);
+    let grid = NavGrid::build_apartment(apartment, agent_radius_m, NAV_CELL_M, crate::nav::AGENT_HEIGHT_M);
     let entrance = apartment.entrance_room();
     let reach = grid.reachable_from(door_step(entrance, entrance.entrance(), agent_radius_m + NAV_CELL_M));
     let mut cut_off = Vec::new();

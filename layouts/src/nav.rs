@@ -7,8 +7,8 @@ use std::collections::BinaryHeap;
 use parry3d::math::Pose;
 use parry3d::shape::Segment;
 
-use crate::geom::{Vec2, Vec3, parry_shape};
 use crate::apartment::Apartment;
+use crate::geom::{Vec2, Vec3, parry_shape};
 use crate::scene::{Door, Layout, SceneObject};
 
 /// Free cells of the room floor for an agent of radius `radius_m` standing up to `agent_height_m`.
@@ -25,30 +25,33 @@ pub struct NavGrid {
 
 pub type Cell = (usize, usize);
 
-const AGENT_HEIGHT_M: f32 = 1.8;
+/// Height of the walking agent the constraints are checked for, metres.
+pub const AGENT_HEIGHT_M: f32 = 1.8;
 
 impl NavGrid {
     /// Marks a cell free when the vertical segment through its centre, from the floor to 1.8 m, keeps
     /// `radius_m` from every wall and every solid object (rugs excepted), measured with parry3d.
     pub fn build(layout: &Layout, radius_m: f32, cell_m: f32) -> NavGrid {
         let size = Vec2::new(layout.room.width_m, layout.room.depth_m);
-        NavGrid::build_area(layout.room.origin, size, layout.objects.iter(), radius_m, cell_m)
+        NavGrid::build_area(layout.room.origin, size, layout.objects.iter(), radius_m, cell_m, AGENT_HEIGHT_M)
     }
 
     /// The same over every room of an apartment: one grid over its bounds, so paths run through the doors.
     /// Only floors enclosed by walls are reachable from a door: the grid ends at the outline of the rooms.
-    pub fn build_apartment(apartment: &Apartment, radius_m: f32, cell_m: f32) -> NavGrid {
+    /// The agent stands `height_m` tall (a camera at eye height needs less than a walker under a lintel).
+    pub fn build_apartment(apartment: &Apartment, radius_m: f32, cell_m: f32, height_m: f32) -> NavGrid {
         let (min, max) = apartment.bounds();
-        NavGrid::build_area(min, max - min, apartment.objects(), radius_m, cell_m)
+        NavGrid::build_area(min, max - min, apartment.objects(), radius_m, cell_m, height_m)
     }
 
-    /// Free cells of the rectangle `origin + [0, size]` among `objects`.
+    /// Free cells of the rectangle `origin + [0, size]` among `objects`, for an agent `height_m` tall.
     pub fn build_area<'a>(
         origin: Vec2,
         size: Vec2,
         objects: impl Iterator<Item = &'a SceneObject>,
         radius_m: f32,
         cell_m: f32,
+        height_m: f32,
     ) -> NavGrid {
         let nx = (size.x / cell_m).floor() as usize;
         let ny = (size.y / cell_m).floor() as usize;
@@ -61,7 +64,7 @@ impl NavGrid {
                 (shape, pose, aabb)
             })
             .collect();
-        let segment = Segment::new(Vec3::new(0.0, 0.0, 0.02), Vec3::new(0.0, 0.0, AGENT_HEIGHT_M));
+        let segment = Segment::new(Vec3::new(0.0, 0.0, 0.02), Vec3::new(0.0, 0.0, height_m));
         let mut free = vec![false; nx * ny];
         for j in 0..ny {
             for i in 0..nx {

@@ -8,7 +8,7 @@ use diorama_layouts::geom::{Vec2, Vec3};
 use diorama_layouts::nav::door_step;
 use diorama_layouts::{Apartment, NavGrid};
 use parry3d::math::Pose;
-use parry3d::query::Ray;
+use parry3d::query::{PointQuery, Ray, RayCast};
 use parry3d::shape::Shape;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
@@ -49,6 +49,8 @@ pub enum TrajectoryError {
 /// Ray-cast and point queries against every part in the scene.
 pub struct SceneShapes {
     parts: Vec<(u32, Box<dyn Shape>, Pose)>,
+    /// World bounding box of each part, to skip exact queries that cannot matter.
+    aabbs: Vec<parry3d::bounding_volume::Aabb>,
 }
 
 impl SceneShapes {
@@ -61,13 +63,20 @@ impl SceneShapes {
                     (o.id, s, pose)
                 })
             })
-            .collect();
-        SceneShapes { parts }
+            .collect::<Vec<_>>();
+        let aabbs = parts.iter().map(|(_, s, pose)| s.compute_aabb(pose)).collect();
+        SceneShapes { parts, aabbs }
     }
 
     /// Distance from a point to the nearest surface of any object or structure.
     pub fn clearance(&self, p: Vec3) -> f32 {
-        self.parts.iter().map(|(_, s, pose)| s.distance_to_point(pose, p, true)).fold(f32::INFINITY, f32::min)
+        let mut best = f32::INFINITY;
+        for ((_, s, pose), aabb) in self.parts.iter().zip(&self.aabbs) {
+            if aabb.distance_to_local_point(p, true) < best {
+                best = best.min(s.distance_to_point(pose, p, true));
+            }
+        }
+        best
     }
 
     /// The object first hit by the ray from `from` towards `to`, if it hits anything before `to`.
@@ -76,7 +85,11 @@ impl SceneShapes {
         let len = dir.length();
         let ray = Ray::new(from, dir / len);
         let mut best: Option<(f32, u32)> = None;
-        for (id, s, pose) in &self.parts {
+        for ((id, s, pose), aabb) in self.parts.iter().zip(&self.aabbs) {
+            let reach = best.map_or(len + 1e-3, |(b, _)| b);
+            if aabb.cast_local_ray(&ray, reach, true).is_none() {
+                continue;
+            }
             if let Some(toi) = s.cast_ray(pose, &ray, len + 1e-3, true)
                 && best.is_none_or(|(b, _)| toi < b)
             {
@@ -98,8 +111,9 @@ pub fn walkthrough(
     rng: &mut ChaCha8Rng,
 ) -> Result<Trajectory, TrajectoryError> {
     // The grid's radius leaves room for the corner cutting of the smoothing (at most half a cell diagonal).
-    let cell = 0.1;
-    let grid = NavGrid::build_apartment(apartment, spec.clearance_m + cell, cell);
+    // Fine cells let the camera through passages barely wider than twice its clearance, as between rooms.
+    let cell = 0.05;
+    let grid = NavGrid::build_apartment(apartment, spec.clearance_m + cell * 0.75, cell, spec.eye_height_m);
     let entrance = apartment.entrance_room();
     let walkable = grid.reachable_from(door_step(entrance, entrance.entrance(), grid.radius_m + cell));
     if !walkable.iter().any(|&f| f) {
@@ -281,9 +295,19 @@ fn continuous_clearance(shapes: &SceneShapes, path: &[Vec2], spec: &WalkthroughS
         .fold(f32::INFINITY, f32::min)
 }
 
-/// Sample points of an object: its part centres and the centres of their top faces.
+/// Sample points of an object: its part centres, the centres of their top faces, and the corners of the top
+/// faces drawn in a little (so a rug with a table on its middle is seen by its edges).
 fn probe_points(o: &diorama_layouts::SceneObject) -> Vec<Vec3> {
-    o.parts.iter().flat_map(|p| [p.center, p.center + p.world_from_local.z_axis * (p.size.z * 0.45)]).collect()
+    o.parts
+        .iter()
+        .flat_map(|p| {
+            let m = p.world_from_local;
+            let top = p.center + m.z_axis * (p.size.z * 0.45);
+            let corners = [(-1.0f32, -1.0f32), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0)]
+                .map(|(x, y)| top + m.x_axis * (x * p.size.x * 0.4) + m.y_axis * (y * p.size.y * 0.4));
+            [p.center, top].into_iter().chain(corners)
+        })
+        .collect()
 }
 
 /// Objects that no frame sees: a probe point is seen when it projects inside the image and the first surface
@@ -388,5 +412,36 @@ mod tests {
         let top = obj.obb.center + Vec3::Z * (obj.obb.size.z / 2.0 + 0.5);
         let pose = CameraPose::from_yaw_pitch(top, 0.0, -std::f32::consts::FRAC_PI_2 + 1e-3);
         assert!(unseen_objects(&layout, &shapes, &[pose], &ws.intrinsics).iter().all(|&id| id != obj.id));
+    }
+
+    #[test]
+    fn apartment_tours_visit_every_room_through_the_doors() {
+        use diorama_layouts::floorplan::{PlanSpec, furnish_apartment, plan_apartment};
+        let manifest = Manifest::builtin();
+        let (ls, mut ws) = spec();
+        let ls = LayoutSpec { width_m: [2.5, 7.0], depth_m: [2.5, 7.0], ..ls };
+        ws.frames = 144;
+        let types = ["living_room", "bedroom", "kitchen", "bathroom"];
+        let ps = PlanSpec::for_room_types(&manifest, &types, 0.9).unwrap();
+        let mut toured = 0;
+        for seed in 0..10u64 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let Ok(plan) = plan_apartment(&ps, &mut rng) else { continue };
+            let Ok(apartment) = furnish_apartment(&plan, &ls, &manifest, &mut rng) else { continue };
+            let t = walkthrough(&apartment, &ws, &mut rng).expect("a tour");
+            toured += 1;
+            assert_eq!(t.kind, "room_tour");
+            assert!(t.min_clearance_m >= ws.clearance_m);
+            // Consecutive frames are close: the camera walks through doors, never through walls.
+            for w in t.poses.windows(2) {
+                assert!(w[0].position.distance(w[1].position) < 0.5);
+            }
+            for l in &apartment.rooms {
+                let in_room = |p: &CameraPose| apartment.room_at(p.position.truncate()).map(|r| r.room.id);
+                let inside = t.poses.iter().filter(|p| in_room(p) == Some(l.room.id)).count();
+                assert!(inside >= 10, "seed {seed}: the tour spends {inside} frames in room {}", l.room.id);
+            }
+        }
+        assert!(toured >= 8);
     }
 }

@@ -150,7 +150,7 @@ pub fn draw(apartment: &Apartment, camera_path: &[Vec3], agent_radius_m: f32) ->
         cv.fill(&l.room.polygon(), [232, 228, 220]);
     }
 
-    let grid = NavGrid::build_apartment(apartment, agent_radius_m, 0.1);
+    let grid = NavGrid::build_apartment(apartment, agent_radius_m, 0.1, diorama_layouts::nav::AGENT_HEIGHT_M);
     let entrance = apartment.entrance_room();
     let reach = grid.reachable_from(door_step(entrance, entrance.entrance(), agent_radius_m + 0.1));
     for j in 0..grid.ny {
