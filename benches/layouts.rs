@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use diorama::{Config, plan};
 use diorama_assets::Manifest;
-use diorama_layouts::floorplan::{PlanSpec, furnish_apartment, plan_apartment};
 use diorama_layouts::{LayoutGenerator, Optimizer};
 use diorama_sim::seed;
 
@@ -32,7 +31,7 @@ fn measure(name: &str, seeds: u64, mut make: impl FnMut(u64) -> Option<usize>) {
     let total_s: f64 = times.iter().sum::<f64>() / 1e3;
     times.sort_by(f64::total_cmp);
     println!(
-        "{name:<12} {:>7} {:>9.2} {:>9.2} {:>9.2} {:>10.1} {:>8.1}",
+        "{name:<22} {:>7} {:>9.2} {:>9.2} {:>9.2} {:>10.1} {:>8.1}",
         format!("{valid}/{seeds}"),
         percentile(&times, 0.5),
         percentile(&times, 0.95),
@@ -47,31 +46,39 @@ fn main() {
     let config = Config::default();
     let manifest = Manifest::builtin();
     println!(
-        "{:<12} {:>7} {:>9} {:>9} {:>9} {:>10} {:>8}",
+        "{:<22} {:>7} {:>9} {:>9} {:>9} {:>10} {:>8}",
         "room type", "valid", "median ms", "p95 ms", "max ms", "layouts/s", "objects"
     );
-    for room_type in &config.room.types {
-        let mut spec = plan::layout_spec(&config);
-        spec.room_types = vec![room_type.clone()];
-        // One attempt per seed, as the pipeline's first try; failed attempts count in the time too.
-        measure(room_type, seeds, |s| {
-            Optimizer.generate(&spec, &manifest, &mut seed::stream(s, "layout/0")).ok().map(|l| l.furniture().count())
-        });
+    let dense =
+        Config::from_file(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/apartments.toml")))
+            .expect("examples/apartments.toml");
+    // Single rooms with the default objects, then with the dense objects of examples/apartments.toml.
+    for (suffix, config) in [("", &config), (" (dense)", &dense)] {
+        for room_type in &Config::default().room.types {
+            let mut spec = plan::layout_spec(config);
+            spec.room_types = vec![room_type.clone()];
+            // One attempt per seed, as the pipeline's first try; failed attempts count in the time too.
+            measure(&format!("{room_type}{suffix}"), seeds, |s| {
+                Optimizer
+                    .generate(&spec, &manifest, &mut seed::stream(s, "layout/0"))
+                    .ok()
+                    .map(|l| l.furniture().count())
+            });
+        }
     }
 
-    // A 4-room apartment: the floor plan, then every room furnished and certified (one stream per seed).
-    let plan_spec = PlanSpec::for_room_types(
-        &manifest,
-        &["living_room", "bedroom", "kitchen", "bathroom"],
-        config.room.door_width_m,
-    )
-    .expect("built-in room types");
-    let spec = plan::layout_spec(&config);
-    measure("4-room apt", seeds, |s| {
-        let mut rng = seed::stream(s, "apartment/0");
-        let rooms = plan_apartment(&plan_spec, &mut rng)
-            .and_then(|p| furnish_apartment(&p, &spec, &manifest, &mut rng))
-            .ok()?;
-        Some(rooms.iter().map(|l| l.furniture().count()).sum())
-    });
+    // 4-room apartments as builds make them (the first layout attempt of a scene; the seed varies): the floor
+    // plan, then every room furnished and certified, then the rooms' connection. With the default objects, and
+    // with the dense objects of examples/apartments.toml.
+    let dense =
+        Config::from_file(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/apartments.toml")))
+            .expect("examples/apartments.toml");
+    for (name, base) in [("4-room apt", Config::default()), ("dense apt", dense)] {
+        let mut config = base.clone();
+        config.room.count = 4;
+        measure(name, seeds, |s| {
+            config.seed = s;
+            plan::scene_layout(&config, &manifest, 0, 0).ok().map(|a| a.furniture().count())
+        });
+    }
 }

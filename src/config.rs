@@ -108,7 +108,7 @@ impl Default for Config {
 impl Default for RoomConfig {
     fn default() -> Self {
         RoomConfig {
-            count: 1,
+            count: 4,
             types: diorama_assets::Manifest::builtin().rooms.keys().cloned().collect(),
             width_m: [2.5, 7.0],
             depth_m: [2.5, 7.0],
@@ -123,7 +123,7 @@ impl Default for ObjectsConfig {
     fn default() -> Self {
         ObjectsConfig {
             max_furniture: 20,
-            small_per_surface: [0, 2],
+            small_per_surface: [1, 3],
             clutter: 0.3,
             diversity: 1.0,
             categories: diorama_assets::Manifest::builtin().categories.keys().cloned().collect(),
@@ -142,7 +142,7 @@ impl Default for CameraConfig {
             width: 640,
             height: 480,
             fps: 12,
-            frames: 48,
+            frames: 192,
             hfov_deg: 70.0,
             eye_height_m: 1.6,
             tilt_down_deg: 20.0,
@@ -332,7 +332,7 @@ mod tests {
                 None => assert!(printed.contains_key(table), "{table} missing from the printed default"),
             }
         }
-        assert_eq!((d.scenes, d.camera.frames, d.camera.width, d.camera.height, d.camera.fps), (4, 48, 640, 480, 12));
+        assert_eq!((d.scenes, d.camera.frames, d.camera.width, d.camera.height, d.camera.fps), (4, 192, 640, 480, 12));
     }
 
     #[test]

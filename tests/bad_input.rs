@@ -87,10 +87,33 @@ fn failed_rebuild_does_not_leave_the_old_dataset_looking_complete() {
     let impossible = write(
         tmp.path(),
         "bad.toml",
-        "scenes = 1\n[room]\ntypes = [\"kitchen\"]\nwidth_m = [2.6, 2.6]\ndepth_m = [2.6, 2.6]\n[objects]\nfront_clearance_m = 2.2\nbest_effort = false\n",
+        "scenes = 1\n[room]\ncount = 1\ntypes = [\"kitchen\"]\nwidth_m = [2.6, 2.6]\ndepth_m = [2.6, 2.6]\n[objects]\nfront_clearance_m = 2.2\nbest_effort = false\n",
     );
     let err = failing_build(&out, Some(&impossible));
     assert!(err.contains("kitchen") && err.contains("front"), "{err}");
+}
+
+#[test]
+fn an_apartment_too_small_for_its_rooms_is_refused_with_the_reason() {
+    // Six rooms no wider than 2.5 m: the floor plan cannot give every room its width.
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = write(
+        tmp.path(),
+        "c.toml",
+        "scenes = 1\n[room]\ncount = 6\nwidth_m = [2.5, 2.5]\ndepth_m = [2.5, 2.5]\n[camera]\nframes = 12\n",
+    );
+    let out = tmp.path().join("out");
+    let err = failing_build(&out, Some(&cfg));
+    assert!(err.contains("floor plan") && err.contains("narrow"), "{err}");
+    assert!(!out.join("dataset.json").exists());
+}
+
+#[test]
+fn room_count_out_of_range_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = write(tmp.path(), "c.toml", "[room]\ncount = 7\n");
+    let err = failing_build(&tmp.path().join("out"), Some(&cfg));
+    assert!(err.contains("room.count") && err.contains("1 to 6"), "{err}");
 }
 
 #[test]

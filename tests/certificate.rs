@@ -377,7 +377,7 @@ fn scene_record(seed_value: u64, apartment: &Apartment) -> Value {
     let facts = SceneFacts {
         scene_id: "0000",
         seed: seed_value,
-        apartment: &apartment,
+        apartment,
         layout_attempts: 1,
         lights: &[],
         intrinsics: &k,

@@ -49,7 +49,7 @@ fn default_build_is_complete_and_consistent() {
     let dataset = read_json(&out.join("dataset.json"));
     assert_eq!(dataset["counts"]["scenes"], 4);
     assert!(!dataset["adapter"]["name"].as_str().unwrap().is_empty());
-    assert_eq!(dataset["config"]["camera"]["frames"], 48);
+    assert_eq!(dataset["config"]["camera"]["frames"], 192);
     let scenes = dataset["scenes"].as_array().unwrap();
     assert_eq!(scenes.len(), 4);
 
@@ -66,9 +66,27 @@ fn default_build_is_complete_and_consistent() {
 
     for dir in scene_dirs(&out) {
         let scene = read_json(&dir.join("scene.json"));
+        // The default scene is a four-room apartment the camera tours: every room and its doors are listed,
+        // and the tour's frames stand in every room.
+        let rooms = scene["rooms"].as_array().unwrap();
+        assert_eq!(rooms.len(), 4);
+        assert_eq!(scene["camera"]["trajectory"], "room_tour");
+        assert_eq!(scene["doors"].as_array().unwrap().len(), 4, "three doors between rooms and the entrance");
         let frames = read_jsonl(&dir.join("frames.jsonl"));
+        for room in rooms {
+            let poly = room["polygon"].as_array().unwrap();
+            let (lo, hi) = ([f(&poly[0][0]), f(&poly[0][1])], [f(&poly[2][0]), f(&poly[2][1])]);
+            let inside = frames
+                .iter()
+                .filter(|fr| {
+                    let (x, y) = (f(&fr["T_wc"][0][3]), f(&fr["T_wc"][1][3]));
+                    x > lo[0] && x < hi[0] && y > lo[1] && y < hi[1]
+                })
+                .count();
+            assert!(inside >= 10, "{dir:?}: {inside} frames in room {}", room["id"]);
+        }
         let frame_count = scene["camera"]["frame_count"].as_u64().unwrap() as usize;
-        assert_eq!(frame_count, 48);
+        assert_eq!(frame_count, 192);
         assert_eq!(frames.len(), frame_count, "frames.jsonl lines");
         assert_eq!(decoded_frame_hashes(&dir.join("video.mp4")).len(), frame_count, "decoded MP4 frames");
 
