@@ -66,8 +66,7 @@ pub fn intrinsics(config: &Config) -> Intrinsics {
 }
 
 /// The room types of scene `index`. Types go round-robin from a seeded offset: every type appears equally often
-/// across a build, and the types of a scene depend only on (seed, index). An apartment's first room holds the
-/// entrance.
+/// across a build, and the types of a scene depend only on (seed, index).
 pub fn scene_room_types(config: &Config, index: u32) -> Vec<String> {
     let types = &config.room.types;
     let offset = seed::stream(config.seed, "room-types").random_range(0..types.len());
@@ -88,6 +87,8 @@ fn plan_spec(config: &Config, manifest: &Manifest, types: &[String]) -> Result<P
         *area = [lo, hi.max(lo)];
     }
     spec.min_side_m = w[0].min(d[0]);
+    // The entrance opens into the largest room type (a living room before a bathroom); ties keep their order.
+    spec.rooms.sort_by(|a, b| b.1[1].total_cmp(&a.1[1]));
     Ok(spec)
 }
 
