@@ -35,6 +35,7 @@ pub struct Config {
 #[serde(deny_unknown_fields, default)]
 pub struct RoomConfig {
     pub count: u32,
+    pub outdoor_share: f32,
     pub types: Vec<String>,
     pub width_m: [f32; 2],
     pub depth_m: [f32; 2],
@@ -109,7 +110,8 @@ impl Default for RoomConfig {
     fn default() -> Self {
         RoomConfig {
             count: 4,
-            types: diorama_assets::Manifest::builtin().rooms.keys().cloned().collect(),
+            outdoor_share: 0.5,
+            types: diorama_assets::Manifest::builtin().indoor_room_types(),
             width_m: [2.5, 7.0],
             depth_m: [2.5, 7.0],
             height_m: [2.6, 3.0],
@@ -219,6 +221,9 @@ impl Config {
         }
         if !(1..=6).contains(&self.room.count) {
             return bad("room.count", format!("an apartment has 1 to 6 rooms, got {}", self.room.count));
+        }
+        if !(0.0..=1.0).contains(&self.room.outdoor_share) {
+            return bad("room.outdoor_share", format!("must be a share from 0 to 1, got {}", self.room.outdoor_share));
         }
         if self.room.types.is_empty() {
             return bad("room.types", "must list at least one room type".into());

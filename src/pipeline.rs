@@ -104,6 +104,7 @@ pub fn build(
     if let Some(bad) = config.room.types.iter().find(|t| !manifest.rooms.contains_key(*t)) {
         return Err(PlanError::Layout(diorama_layouts::LayoutError::UnknownRoomType(bad.clone())).into());
     }
+    plan::check_room_types(config, &manifest)?;
     let dir = OutputDir::prepare(out)?;
     let mut renderer = Renderer::new(config.camera.width, config.camera.height)?;
     let mut times = StageTimes::default();

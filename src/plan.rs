@@ -25,6 +25,21 @@ pub enum PlanError {
          objects.front_clearance_m, or objects.best_effort = true"
     )]
     Exhausted { scene: u32, attempts: u32, last: String },
+    #[error("room.types lists `{0}`, an outdoor area type; outdoor areas are added by room.outdoor_share")]
+    OutdoorInTypes(String),
+    #[error("room.outdoor_share is {0}, but the assets manifest has no outdoor room type (outdoor = true)")]
+    NoOutdoorType(f32),
+}
+
+/// Config problems only the manifest can reveal: outdoor types among the room types, or none to draw from.
+pub fn check_room_types(config: &Config, manifest: &Manifest) -> Result<(), PlanError> {
+    if let Some(t) = config.room.types.iter().find(|t| manifest.rooms.get(t.as_str()).is_some_and(|r| r.outdoor)) {
+        return Err(PlanError::OutdoorInTypes(t.clone()));
+    }
+    if config.room.outdoor_share > 0.0 && manifest.outdoor_room_types().is_empty() {
+        return Err(PlanError::NoOutdoorType(config.room.outdoor_share));
+    }
+    Ok(())
 }
 
 pub struct PlannedScene {
@@ -82,8 +97,10 @@ fn plan_spec(config: &Config, manifest: &Manifest, types: &[String]) -> Result<P
     let (w, d) = (config.room.width_m, config.room.depth_m);
     for (t, area) in &mut spec.rooms {
         let r = &manifest.rooms[t.as_str()];
-        let lo = r.width_m[0].max(w[0]) * r.depth_m[0].max(d[0]);
-        let hi = r.width_m[1].min(w[1]) * r.depth_m[1].min(d[1]);
+        // Within the type's sizes where they meet the config's limits; never above the config's largest area.
+        let cap = w[1] * d[1];
+        let lo = (r.width_m[0].max(w[0]) * r.depth_m[0].max(d[0])).min(cap);
+        let hi = (r.width_m[1].min(w[1]) * r.depth_m[1].min(d[1])).min(cap);
         *area = [lo, hi.max(lo)];
     }
     spec.min_side_m = w[0].min(d[0]);
@@ -92,17 +109,33 @@ fn plan_spec(config: &Config, manifest: &Manifest, types: &[String]) -> Result<P
     Ok(spec)
 }
 
-/// Layout attempt `attempt` of scene `index`: a single room, or a floor plan furnished room by room. It draws
-/// from its own stream ("layout/<attempt>"), so it depends only on (build seed, scene index, attempt).
+/// The outdoor area type of scene `index`, if it has one: a share `room.outdoor_share` of scenes do, drawn from
+/// the scene's own stream ("outdoor"), so retries keep it.
+pub fn scene_outdoor(config: &Config, manifest: &Manifest, index: u32) -> Option<String> {
+    let types = manifest.outdoor_room_types();
+    let mut rng = seed::stream(seed::scene_seed(config.seed, index), "outdoor");
+    if types.is_empty() || rng.random::<f32>() >= config.room.outdoor_share {
+        return None;
+    }
+    Some(types[rng.random_range(0..types.len())].clone())
+}
+
+/// Layout attempt `attempt` of scene `index`: a single room, or a floor plan (rooms, and an outdoor area for
+/// some scenes) furnished room by room. It draws from its own stream ("layout/<attempt>"), so it depends only
+/// on (build seed, scene index, attempt).
 pub fn scene_layout(config: &Config, manifest: &Manifest, index: u32, attempt: u32) -> Result<Apartment, LayoutError> {
     let mut spec = layout_spec(config);
     spec.room_types = scene_room_types(config, index);
+    let outdoor = scene_outdoor(config, manifest, index);
     let mut rng = seed::stream(seed::scene_seed(config.seed, index), &format!("layout/{attempt}"));
-    if config.room.count == 1 {
+    if config.room.count == 1 && outdoor.is_none() {
         return Optimizer.generate(&spec, manifest, &mut rng).map(Apartment::single);
     }
-    let plan = plan_apartment(&plan_spec(config, manifest, &spec.room_types)?, &mut rng)?;
-    furnish_apartment(&plan, &spec, manifest, &mut rng)
+    let mut plan = plan_spec(config, manifest, &spec.room_types)?;
+    if let Some(t) = &outdoor {
+        plan = plan.with_outdoor(manifest, t)?;
+    }
+    furnish_apartment(&plan_apartment(&plan, &mut rng)?, &spec, manifest, &mut rng)
 }
 
 /// Plans scene `index`: layout attempts draw from their own streams ("layout/<attempt>"), so the result
@@ -179,7 +212,8 @@ fn vary_albedo(apartment: &mut Apartment, scene_seed: u64) {
     }
 }
 
-/// Triangles of every part, tagged with its object's id, and two ceiling lights per room.
+/// Triangles of every part, tagged with its object's id, two ceiling lights per room and daylight over an
+/// outdoor area.
 pub fn scene_mesh(apartment: &Apartment) -> (SceneMesh, Vec<Light>) {
     let mut mesh = SceneMesh::default();
     for o in apartment.objects() {
@@ -194,6 +228,12 @@ pub fn scene_mesh(apartment: &Apartment) -> (SceneMesh, Vec<Light>) {
     }
     let mut lights = Vec::new();
     for room in apartment.rooms.iter().map(|l| &l.room) {
+        if room.outdoor {
+            // Daylight: one strong light high above the open area.
+            let c = room.center();
+            lights.push(Light { position: [c.x, c.y, room.height_m + 4.0], intensity: [60.0, 58.0, 55.0] });
+            continue;
+        }
         let z = room.height_m - 0.15;
         for fx in [0.3f32, 0.7] {
             let (x, y) = (room.origin.x + room.width_m * fx, room.origin.y + room.depth_m * 0.5);

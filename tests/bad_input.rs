@@ -87,7 +87,7 @@ fn failed_rebuild_does_not_leave_the_old_dataset_looking_complete() {
     let impossible = write(
         tmp.path(),
         "bad.toml",
-        "scenes = 1\n[room]\ncount = 1\ntypes = [\"kitchen\"]\nwidth_m = [2.6, 2.6]\ndepth_m = [2.6, 2.6]\n[objects]\nfront_clearance_m = 2.2\nbest_effort = false\n",
+        "scenes = 1\n[room]\ncount = 1\noutdoor_share = 0.0\ntypes = [\"kitchen\"]\nwidth_m = [2.6, 2.6]\ndepth_m = [2.6, 2.6]\n[objects]\nfront_clearance_m = 2.2\nbest_effort = false\n",
     );
     let err = failing_build(&out, Some(&impossible));
     assert!(err.contains("kitchen") && err.contains("front"), "{err}");
@@ -106,6 +106,16 @@ fn an_apartment_too_small_for_its_rooms_is_refused_with_the_reason() {
     let err = failing_build(&out, Some(&cfg));
     assert!(err.contains("floor plan") && err.contains("narrow"), "{err}");
     assert!(!out.join("dataset.json").exists());
+}
+
+#[test]
+fn an_outdoor_type_among_the_room_types_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = write(tmp.path(), "c.toml", "[room]\ntypes = [\"bedroom\", \"balcony\"]\n");
+    let out = tmp.path().join("out");
+    let err = failing_build(&out, Some(&cfg));
+    assert!(err.contains("balcony") && err.contains("outdoor_share"), "{err}");
+    assert!(!out.exists(), "nothing is written for a config error");
 }
 
 #[test]

@@ -426,13 +426,13 @@ fn every_room_type_passes_the_independent_checker() {
 #[test]
 fn four_room_apartments_pass_the_independent_checker() {
     let manifest = Manifest::builtin();
-    let checked: u64 = std::thread::scope(|s| {
+    let checked: (u64, u64) = std::thread::scope(|s| {
         let handles: Vec<_> = [0u64, 1]
             .into_iter()
             .map(|half| {
                 let manifest = &manifest;
                 s.spawn(move || {
-                    let mut checked = 0;
+                    let (mut checked, mut outdoor) = (0, 0);
                     for seed in (half..SEEDS_PER_ROOM_TYPE).step_by(2) {
                         let mut config = Config::default();
                         config.room.count = 4;
@@ -440,19 +440,24 @@ fn four_room_apartments_pass_the_independent_checker() {
                         // The first layout attempt of the scene, as a build makes it.
                         if let Ok(apartment) = plan::scene_layout(&config, manifest, 0, 0) {
                             let scene = scene_record(seed, &apartment);
-                            assert_eq!(scene["rooms"].as_array().unwrap().len(), 4);
+                            let rooms = scene["rooms"].as_array().unwrap();
+                            assert_eq!(rooms.iter().filter(|r| r["outdoor"] == false).count(), 4);
                             let v = violations(&scene);
                             assert!(v.is_empty(), "apartment seed {seed}: {v:?}");
                             checked += 1;
+                            outdoor += u64::from(rooms.len() == 5);
                         }
                     }
-                    checked
+                    (checked, outdoor)
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).sum()
+        handles.into_iter().map(|h| h.join().unwrap()).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
     });
+    let (checked, outdoor) = checked;
     assert!(checked * 10 >= SEEDS_PER_ROOM_TYPE * 8, "only {checked} of {SEEDS_PER_ROOM_TYPE} apartments were made");
+    // The default config gives half the scenes a balcony: the checker saw plenty of them.
+    assert!(outdoor * 4 >= checked, "only {outdoor} of {checked} apartments had an outdoor area");
 }
 
 #[test]

@@ -68,10 +68,16 @@ fn default_build_is_complete_and_consistent() {
         let scene = read_json(&dir.join("scene.json"));
         // The default scene is a four-room apartment the camera tours: every room and its doors are listed,
         // and the tour's frames stand in every room.
+        // Half the default scenes add a balcony behind one more door.
         let rooms = scene["rooms"].as_array().unwrap();
-        assert_eq!(rooms.len(), 4);
+        let indoor = rooms.iter().filter(|r| r["outdoor"] == false).count();
+        assert_eq!(indoor, 4);
         assert_eq!(scene["camera"]["trajectory"], "room_tour");
-        assert_eq!(scene["doors"].as_array().unwrap().len(), 4, "three doors between rooms and the entrance");
+        assert_eq!(
+            scene["doors"].as_array().unwrap().len(),
+            rooms.len(),
+            "a door into each room but the first, and the entrance"
+        );
         let frames = read_jsonl(&dir.join("frames.jsonl"));
         for room in rooms {
             let poly = room["polygon"].as_array().unwrap();
@@ -168,7 +174,12 @@ fn default_build_is_complete_and_consistent() {
         // Camera clearance as the scene reports it.
         assert!(f(&scene["camera"]["min_clearance_m"]) >= 0.2);
 
+        // The room size asked about is the indoor floor area of the tour.
+        let indoor_m2: f64 = rooms.iter().filter(|r| r["outdoor"] == false).map(|r| f(&r["area_m2"])).sum();
         for q in read_jsonl(&dir.join("qa.jsonl")) {
+            if q["question_type"] == "room_size_estimation" {
+                assert!((f(&q["ground_truth"]) - indoor_m2).abs() < 1e-3, "{q} vs {indoor_m2} m2");
+            }
             *question_types.entry(q["question_type"].as_str().unwrap().to_string()).or_default() += 1;
             assert!(out.join(q["video"].as_str().unwrap()).exists());
             assert_eq!(q["metric"], "mra");

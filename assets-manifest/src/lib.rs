@@ -96,6 +96,9 @@ pub struct ProgramEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoomType {
+    /// An outdoor area (balcony, patio): no ceiling, railings for outer walls, only reached through a door.
+    #[serde(default)]
+    pub outdoor: bool,
     /// Floor size ranges along x and y, metres.
     pub width_m: [f32; 2],
     pub depth_m: [f32; 2],
@@ -165,6 +168,16 @@ pub enum ManifestError {
 }
 
 impl Manifest {
+    /// Keys of the indoor room types, in key order.
+    pub fn indoor_room_types(&self) -> Vec<String> {
+        self.rooms.iter().filter(|(_, r)| !r.outdoor).map(|(k, _)| k.clone()).collect()
+    }
+
+    /// Keys of the outdoor area types (balcony, patio), in key order.
+    pub fn outdoor_room_types(&self) -> Vec<String> {
+        self.rooms.iter().filter(|(_, r)| r.outdoor).map(|(k, _)| k.clone()).collect()
+    }
+
     /// The manifest shipped with diorama.
     pub fn builtin() -> Manifest {
         Manifest::from_toml_str(BUILTIN_MANIFEST_TOML, "built-in manifest")

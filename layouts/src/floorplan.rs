@@ -21,6 +21,8 @@ pub struct PlanRoom {
     pub room_type: String,
     pub min: Vec2,
     pub max: Vec2,
+    /// An outdoor area outside the footprint, reached through a door in the building's outer wall.
+    pub outdoor: bool,
 }
 
 impl PlanRoom {
@@ -53,11 +55,21 @@ pub struct FloorPlan {
     pub wall_thickness_m: f32,
 }
 
+/// An outdoor area (balcony, patio): its type and size ranges, metres (width along the building's wall).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutdoorSpec {
+    pub room_type: String,
+    pub width_m: [f32; 2],
+    pub depth_m: [f32; 2],
+}
+
 /// What to plan: one entry per room, in order (the first room holds the entrance), each with the room
 /// type's area range.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanSpec {
     pub rooms: Vec<(String, [f32; 2])>,
+    /// An outdoor area to attach along an outer wall (not the entrance's), if any.
+    pub outdoor: Option<OutdoorSpec>,
     pub wall_thickness_m: f32,
     pub door_width_m: f32,
     /// Shortest interior side of any room, metres.
@@ -75,7 +87,14 @@ impl PlanSpec {
                 Ok((t.to_string(), [r.width_m[0] * r.depth_m[0], r.width_m[1] * r.depth_m[1]]))
             })
             .collect::<Result<_, LayoutError>>()?;
-        Ok(PlanSpec { rooms, wall_thickness_m: 0.1, door_width_m, min_side_m: 2.2 })
+        Ok(PlanSpec { rooms, outdoor: None, wall_thickness_m: 0.1, door_width_m, min_side_m: 2.2 })
+    }
+
+    /// Adds an outdoor area of the manifest's `room_type` (sizes from its ranges).
+    pub fn with_outdoor(mut self, manifest: &Manifest, room_type: &str) -> Result<PlanSpec, LayoutError> {
+        let r = manifest.rooms.get(room_type).ok_or_else(|| LayoutError::UnknownRoomType(room_type.to_string()))?;
+        self.outdoor = Some(OutdoorSpec { room_type: room_type.to_string(), width_m: r.width_m, depth_m: r.depth_m });
+        Ok(self)
     }
 }
 
@@ -108,7 +127,7 @@ fn try_plan(spec: &PlanSpec, rng: &mut ChaCha8Rng) -> Result<FloorPlan, String> 
     order.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     let mut rooms: Vec<PlanRoom> = squarify(&order, Vec2::ZERO, footprint)
         .into_iter()
-        .map(|(i, min, max)| PlanRoom { id: i as u32, room_type: spec.rooms[i].0.clone(), min, max })
+        .map(|(i, min, max)| PlanRoom { id: i as u32, room_type: spec.rooms[i].0.clone(), min, max, outdoor: false })
         .collect();
     // Interior walls: each room gives up half a wall on every side that is not on the outline.
     let eps = 1e-4;
@@ -126,8 +145,60 @@ fn try_plan(spec: &PlanSpec, rng: &mut ChaCha8Rng) -> Result<FloorPlan, String> 
     if let Some(r) = rooms.iter().find(|r| r.size().min_element() < spec.min_side_m) {
         return Err(format!("the {} would be {:.2} m narrow", r.room_type, r.size().min_element()));
     }
-    let doors = connect(&rooms, footprint, spec, rng)?;
+    let mut doors = connect(&rooms, footprint, spec, rng)?;
+    if let Some(o) = &spec.outdoor {
+        attach_outdoor(o, &mut rooms, &mut doors, footprint, spec, rng)?;
+    }
     Ok(FloorPlan { rooms, doors, footprint, wall_thickness_m: t })
+}
+
+/// Attaches the outdoor area outside an outer wall of some room (not the entrance's wall), a wall's thickness
+/// away, with a door to it: it becomes the last room.
+fn attach_outdoor(
+    o: &OutdoorSpec,
+    rooms: &mut Vec<PlanRoom>,
+    doors: &mut Vec<PlanDoor>,
+    footprint: Vec2,
+    spec: &PlanSpec,
+    rng: &mut ChaCha8Rng,
+) -> Result<(), String> {
+    let (t, need) = (spec.wall_thickness_m, spec.door_width_m + 0.6);
+    let eps = 1e-3;
+    let entrance = doors.iter().find(|d| d.room_b.is_none()).expect("the entrance is planned first").clone();
+    let mut sides = Vec::new();
+    for (i, r) in rooms.iter().enumerate() {
+        let outline = [r.min.y < eps, r.max.x > footprint.x - eps, r.max.y > footprint.y - eps, r.min.x < eps];
+        for (side, _) in outline.iter().enumerate().filter(|(_, on)| **on) {
+            let len = if side % 2 == 0 { r.size().x } else { r.size().y };
+            let entrance_side = entrance.room_a == r.id && wall_of(r, entrance.center).0 == side;
+            if len >= o.width_m[0].max(need) && !entrance_side {
+                sides.push((i, side, len));
+            }
+        }
+    }
+    if sides.is_empty() {
+        return Err(format!("no outer wall is long enough for the {}", o.room_type));
+    }
+    let (i, side, len) = sides[rng.random_range(0..sides.len())];
+    let r = rooms[i].clone();
+    let width = rng.random_range(o.width_m[0].max(need)..=o.width_m[1].min(len).max(o.width_m[0].max(need)));
+    let depth = rng.random_range(o.depth_m[0]..=o.depth_m[1].max(o.depth_m[0]));
+    let start = if side % 2 == 0 { r.min.x } else { r.min.y } + rng.random_range(0.0..=(len - width).max(0.0));
+    let (min, max) = match side {
+        0 => (Vec2::new(start, r.min.y - t - depth), Vec2::new(start + width, r.min.y - t)),
+        1 => (Vec2::new(r.max.x + t, start), Vec2::new(r.max.x + t + depth, start + width)),
+        2 => (Vec2::new(start, r.max.y + t), Vec2::new(start + width, r.max.y + t + depth)),
+        _ => (Vec2::new(r.min.x - t - depth, start), Vec2::new(r.min.x - t, start + width)),
+    };
+    let id = rooms.len() as u32;
+    let area = PlanRoom { id, room_type: o.room_type.clone(), min, max, outdoor: true };
+    let (c, along, shared) =
+        shared_wall(&r, &area, t, need).ok_or_else(|| format!("the {} does not meet its room", o.room_type))?;
+    let slack = (shared - need) / 2.0;
+    let center = c + along * rng.random_range(-slack..=slack);
+    doors.push(PlanDoor { room_a: r.id, room_b: Some(id), center, along, width_m: spec.door_width_m });
+    rooms.push(area);
+    Ok(())
 }
 
 /// Squarified treemap (Bruls, Huizing and van Wijk): lays out `items` (index, area), largest first, as
@@ -318,8 +389,16 @@ pub fn furnish_apartment(
             })
             .collect();
         doors.sort_by_key(|d| d.leads_to.is_some());
-        let exterior =
-            [r.min.y < eps, r.max.x > plan.footprint.x - eps, r.max.y > plan.footprint.y - eps, r.min.x < eps];
+        // Sides that face the outside, where windows go and walls are whole. A side with a door to an outdoor
+        // area shares its wall with it; an outdoor area's sides are all outside but the one with its door.
+        let to_outdoor = |d: &Door| d.leads_to.is_some_and(|b| plan.rooms.iter().any(|x| x.id == b && x.outdoor));
+        let exterior: [bool; 4] = std::array::from_fn(|side| {
+            let on_outline =
+                [r.min.y < eps, r.max.x > plan.footprint.x - eps, r.max.y > plan.footprint.y - eps, r.min.x < eps]
+                    [side];
+            let shared = doors.iter().any(|d| d.wall == side && (r.outdoor || to_outdoor(d)));
+            (r.outdoor || on_outline) && !shared
+        });
         let room = Room {
             id: r.id,
             name: r.room_type.clone(),
@@ -327,6 +406,7 @@ pub fn furnish_apartment(
             width_m: r.size().x,
             depth_m: r.size().y,
             height_m: height,
+            outdoor: r.outdoor,
         };
         let mut last = None;
         for _ in 0..ROOM_ATTEMPTS {
@@ -367,6 +447,7 @@ mod tests {
         ];
         PlanSpec {
             rooms: types[..n].iter().map(|(t, a)| (t.to_string(), *a)).collect(),
+            outdoor: None,
             wall_thickness_m: 0.1,
             door_width_m: 0.9,
             min_side_m: 2.2,
@@ -494,13 +575,55 @@ mod tests {
                 let (a, b) = (&rooms[d.room_a as usize], &rooms[d.room_b.unwrap() as usize]);
                 let wall = |l: &Layout, other: u32| {
                     let door = l.doors.iter().find(|x| x.leads_to == Some(other)).expect("the door is listed");
-                    l.objects.iter().filter(|o| o.category == "wall").nth(door.wall).expect("four walls").parts.clone()
+                    let walls = l.objects.iter().filter(|o| o.category == "wall" || o.category == "railing");
+                    walls.clone().nth(door.wall).expect("four walls").parts.clone()
                 };
                 let gap = crate::geom::parts_signed_distance(&wall(a, b.room.id), &wall(b, a.room.id));
                 assert!(gap.abs() < 1e-3, "seed {seed}: interior walls {gap} m apart");
             }
         }
         assert!(made >= 25, "only {made} of 30 apartments were furnished");
+    }
+
+    #[test]
+    fn outdoor_areas_sit_outside_an_outer_wall_behind_a_door_and_are_open() {
+        let manifest = Manifest::builtin();
+        let plan_spec = PlanSpec::for_room_types(&manifest, &["living_room", "bedroom", "kitchen"], 0.9)
+            .unwrap()
+            .with_outdoor(&manifest, "balcony")
+            .unwrap();
+        let spec = LayoutSpec::typical(&manifest);
+        let mut made = 0;
+        for seed in 0..30u64 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let plan = plan_apartment(&plan_spec, &mut rng).unwrap();
+            let area = plan.rooms.last().unwrap();
+            assert!(
+                area.outdoor && area.room_type == "balcony" && plan.rooms.iter().filter(|r| r.outdoor).count() == 1
+            );
+            // Outside the footprint, a wall's thickness from it.
+            let (f, t) = (plan.footprint, plan.wall_thickness_m);
+            let gap = (-area.max.y).max(area.min.x - f.x).max(area.min.y - f.y).max(-area.max.x);
+            assert!((gap - t).abs() < 1e-3, "seed {seed}: {area:?} is {gap} m from the footprint {f:?}");
+            // One door, to an indoor room, away from the entrance.
+            let doors: Vec<_> = plan.doors.iter().filter(|d| d.room_b == Some(area.id)).collect();
+            assert_eq!(doors.len(), 1);
+            let entrance = plan.doors.iter().find(|d| d.room_b.is_none()).unwrap();
+            assert!(doors[0].center.distance(entrance.center) > 0.9);
+            let Ok(apartment) = furnish_apartment(&plan, &spec, &manifest, &mut rng) else { continue };
+            made += 1;
+            let l = apartment.rooms.last().unwrap();
+            assert!(l.room.outdoor && l.windows.is_empty());
+            assert!(l.objects.iter().all(|o| o.category != "ceiling"), "an outdoor area has no ceiling");
+            let railings: Vec<_> = l.objects.iter().filter(|o| o.category == "railing").collect();
+            assert_eq!(railings.len(), 3, "three railings and the building's wall");
+            for r in railings {
+                assert!((r.obb.size.z - crate::shell::RAILING_HEIGHT_M).abs() < 1e-5);
+            }
+            assert!(l.report.constraints.iter().all(|c| c.holds));
+            assert!(apartment.constraints.iter().all(|c| c.holds));
+        }
+        assert!(made >= 24, "only {made} of 30 apartments with a balcony were furnished");
     }
 
     #[test]

@@ -41,7 +41,18 @@ impl NavGrid {
     /// The agent stands `height_m` tall (a camera at eye height needs less than a walker under a lintel).
     pub fn build_apartment(apartment: &Apartment, radius_m: f32, cell_m: f32, height_m: f32) -> NavGrid {
         let (min, max) = apartment.bounds();
-        NavGrid::build_area(min, max - min, apartment.objects(), radius_m, cell_m, height_m)
+        let mut grid = NavGrid::build_area(min, max - min, apartment.objects(), radius_m, cell_m, height_m);
+        // The bounds of an apartment with an outdoor area take in ground outside the building: only floors and
+        // door openings are walkable.
+        for j in 0..grid.ny {
+            for i in 0..grid.nx {
+                let c = grid.center((i, j));
+                if !(apartment.room_at(c).is_some() || in_doorway(apartment, c)) {
+                    grid.free[j * grid.nx + i] = false;
+                }
+            }
+        }
+        grid
     }
 
     /// Free cells of the rectangle `origin + [0, size]` among `objects`, for an agent `height_m` tall.
@@ -209,6 +220,17 @@ impl NavGrid {
         }
         None
     }
+}
+
+/// Whether `p` lies in the opening of a door of the apartment (within the wall, between its jambs).
+fn in_doorway(apartment: &Apartment, p: Vec2) -> bool {
+    apartment.rooms.iter().any(|l| {
+        l.doors.iter().any(|d| {
+            let (_, along, inward, _) = l.room.wall_frame(d.wall);
+            let q = p - d.center.truncate();
+            q.dot(along).abs() <= d.width_m / 2.0 && (-0.2..=0.0).contains(&q.dot(inward))
+        })
+    })
 }
 
 /// The point `depth_m` inside a room from the middle of one of its doors.

@@ -60,7 +60,7 @@ impl LayoutSpec {
             height_m: [2.5, 3.0],
             door_width_m: 0.9,
             door_height_m: 2.1,
-            room_types: manifest.rooms.keys().cloned().collect(),
+            room_types: manifest.indoor_room_types(),
             categories: manifest.categories.keys().cloned().collect(),
             max_furniture: 20,
             small_per_surface: [0, 2],
@@ -131,6 +131,7 @@ impl LayoutGenerator for Optimizer {
             width_m: sample(rng, within(program.width_m, spec.width_m)),
             depth_m: sample(rng, within(program.depth_m, spec.depth_m)),
             height_m: sample(rng, spec.height_m),
+            outdoor: false,
         };
         let door = place_door(&room, spec.door_width_m, spec.door_height_m, rng)?;
         self.furnish(&room_type, room, vec![door], [true; 4], spec, manifest, rng)
@@ -161,7 +162,12 @@ impl Optimizer {
         check_categories(spec, manifest)?;
         let program =
             manifest.rooms.get(room_type).ok_or_else(|| LayoutError::UnknownRoomType(room_type.to_string()))?;
-        let windows: Vec<_> = place_windows(&room, &doors, rng).into_iter().filter(|w| exterior[w.wall]).collect();
+        // Outdoor areas have railings, not windows.
+        let windows: Vec<_> = if room.outdoor {
+            Vec::new()
+        } else {
+            place_windows(&room, &doors, rng).into_iter().filter(|w| exterior[w.wall]).collect()
+        };
         // Exterior walls full thickness; interior ones half, the neighbouring room builds the other half.
         let thickness = exterior.map(|e| if e { WALL_THICKNESS_M } else { WALL_THICKNESS_M / 2.0 });
         let structure = structure_with(&room, &doors, &windows, thickness);

@@ -60,7 +60,10 @@ pub struct Room {
     pub origin: Vec2,
     pub width_m: f32,
     pub depth_m: f32,
+    /// Ceiling height; for an outdoor area, the height objects must stay below.
     pub height_m: f32,
+    /// An outdoor area: no ceiling, and railings instead of its exterior walls.
+    pub outdoor: bool,
 }
 
 impl Room {

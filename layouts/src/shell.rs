@@ -146,8 +146,12 @@ pub fn structure(room: &Room, doors: &[Door], windows: &[Window]) -> Vec<SceneOb
     structure_with(room, doors, windows, [WALL_THICKNESS_M; 4])
 }
 
+/// Height of an outdoor area's railings, metres.
+pub const RAILING_HEIGHT_M: f32 = 1.0;
+
 /// Like [`structure`], with each wall's thickness (an apartment's interior walls are shared by two rooms, so
 /// each room builds half). Slabs lie outside the room and reach over the neighbouring walls at the corners.
+/// An outdoor room has no ceiling, and its full-thickness (exterior) walls are railings `RAILING_HEIGHT_M` high.
 pub fn structure_with(room: &Room, doors: &[Door], windows: &[Window], thickness: [f32; 4]) -> Vec<SceneObject> {
     let (w, d, h, t) = (room.width_m, room.depth_m, room.height_m, WALL_THICKNESS_M);
     let slab = |center: Vec3, size: Vec3| Obb { center, size, world_from_local: Mat3::IDENTITY };
@@ -156,14 +160,19 @@ pub fn structure_with(room: &Room, doors: &[Door], windows: &[Window], thickness
     let extent = Vec2::new(w + (thickness[1] + thickness[3]), d + (thickness[0] + thickness[2]));
     let floor = slab(Vec3::new(mid.x, mid.y, -t / 2.0), Vec3::new(extent.x, extent.y, t));
     let ceiling = slab(Vec3::new(mid.x, mid.y, h + t / 2.0), Vec3::new(extent.x, extent.y, t));
-    let mut out = vec![
-        structural(1, "floor", floor, vec![box_part(floor.center, floor.size, [0.55, 0.5, 0.45])]),
-        structural(2, "ceiling", ceiling, vec![box_part(ceiling.center, ceiling.size, [0.9, 0.9, 0.9])]),
-    ];
+    let mut out = vec![structural(1, "floor", floor, vec![box_part(floor.center, floor.size, [0.55, 0.5, 0.45])])];
+    // An outdoor area is open to the sky.
+    if !room.outdoor {
+        out.push(structural(2, "ceiling", ceiling, vec![box_part(ceiling.center, ceiling.size, [0.9, 0.9, 0.9])]));
+    }
     let wall_color = [0.82, 0.8, 0.74];
     for i in 0..4 {
         let (origin, along, inward, length) = room.wall_frame(i);
         let t = thickness[i];
+        // An outdoor area's exterior sides (full thickness) are railings; the side against the building is a wall.
+        let railing = room.outdoor && t >= WALL_THICKNESS_M - 1e-6;
+        let (h, kind, wall_color) =
+            if railing { (RAILING_HEIGHT_M, "railing", [0.45, 0.45, 0.48]) } else { (h, "wall", wall_color) };
         // The slab runs along the wall outside the room, over the neighbouring walls at both corners.
         let (t0, t1) = (thickness[(i + 3) % 4], thickness[(i + 1) % 4]);
         let mid = origin + along * (length / 2.0 + (t1 - t0) / 2.0) - inward * (t / 2.0);
@@ -192,7 +201,7 @@ pub fn structure_with(room: &Room, doors: &[Door], windows: &[Window], thickness
                 )
             })
             .collect();
-        out.push(structural(3 + i as u32, "wall", obb, parts));
+        out.push(structural(out.len() as u32 + 1, kind, obb, parts));
     }
     out
 }
@@ -342,7 +351,15 @@ pub mod tests_support {
 
     /// A 4 x 3 x 2.6 m room with a door in wall 0 and no furniture.
     pub fn open_room() -> Layout {
-        let room = Room { id: 0, name: "room".into(), origin: Vec2::ZERO, width_m: 4.0, depth_m: 3.0, height_m: 2.6 };
+        let room = Room {
+            id: 0,
+            name: "room".into(),
+            origin: Vec2::ZERO,
+            width_m: 4.0,
+            depth_m: 3.0,
+            height_m: 2.6,
+            outdoor: false,
+        };
         let door = Door { wall: 0, leads_to: None, center: Vec3::new(2.0, 0.0, 0.0), width_m: 0.9, height_m: 2.1 };
         let objects = structure(&room, std::slice::from_ref(&door), &[]);
         Layout { room, doors: vec![door], windows: vec![], objects, report: LayoutReport::default() }
@@ -357,7 +374,15 @@ mod tests {
     #[test]
     fn front_zone_lies_in_front_of_a_wall_object() {
         let m = Manifest::builtin();
-        let room = Room { id: 0, name: "r".into(), origin: Vec2::ZERO, width_m: 4.0, depth_m: 4.0, height_m: 2.6 };
+        let room = Room {
+            id: 0,
+            name: "r".into(),
+            origin: Vec2::ZERO,
+            width_m: 4.0,
+            depth_m: 4.0,
+            height_m: 2.6,
+            outdoor: false,
+        };
         // A cabinet against wall 0 (y = 0) faces +y: its zone spans y in [depth, depth + 0.6].
         let (pos, yaw) = wall_pose(&room, 0, 2.0, 0.5);
         let o = instantiate(7, "cabinet", m.get("cabinet").unwrap(), pos, yaw, Vec3::new(1.0, 0.5, 0.9));
@@ -404,7 +429,15 @@ mod tests {
 
     #[test]
     fn inside_margin_is_the_distance_to_the_nearest_wall_floor_or_ceiling() {
-        let room = Room { id: 0, name: "r".into(), origin: Vec2::ZERO, width_m: 4.0, depth_m: 3.0, height_m: 2.5 };
+        let room = Room {
+            id: 0,
+            name: "r".into(),
+            origin: Vec2::ZERO,
+            width_m: 4.0,
+            depth_m: 3.0,
+            height_m: 2.5,
+            outdoor: false,
+        };
         // A 1 m cube standing on the floor 0.5 m from wall 3 (x = 0): its margin is 0 (on the floor).
         let on_floor = Obb { center: Vec3::new(1.0, 1.5, 0.5), size: Vec3::ONE, world_from_local: Mat3::IDENTITY };
         assert!(inside_margin(&room, &on_floor).abs() <= 1e-4 + 1e-6);
@@ -426,7 +459,15 @@ mod tests {
 
     #[test]
     fn door_and_window_zones_sit_against_their_walls() {
-        let room = Room { id: 0, name: "r".into(), origin: Vec2::ZERO, width_m: 4.0, depth_m: 3.0, height_m: 2.5 };
+        let room = Room {
+            id: 0,
+            name: "r".into(),
+            origin: Vec2::ZERO,
+            width_m: 4.0,
+            depth_m: 3.0,
+            height_m: 2.5,
+            outdoor: false,
+        };
         // A door in wall 1 (x = 4) at y = 1.5: its swing zone spans x in [3.1, 4], y in [0.95, 2.05].
         let door = Door { wall: 1, leads_to: None, center: Vec3::new(4.0, 1.5, 0.0), width_m: 0.9, height_m: 2.1 };
         let z = door_zone(&room, &door);

@@ -12,6 +12,8 @@ use crate::mesh::{Light, SceneMesh, Vertex};
 const RING_SLOTS: usize = 3;
 /// Lights a scene may have (two per room of a six-room apartment fit); the shader's array has this length.
 pub const MAX_LIGHTS: usize = 16;
+/// Background colour (sRGB target, so the clear value is linear): a pale hazy sky.
+const SKY: wgpu::Color = wgpu::Color { r: 0.55, g: 0.68, b: 0.85, a: 1.0 };
 const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 const INSTANCE_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R16Uint;
 const DEPTH_OUT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R32Float;
@@ -356,23 +358,22 @@ impl Renderer {
         self.queue.write_buffer(&self.uniform, 0, bytemuck::bytes_of(&uniform));
         let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
         {
-            let attach = |view| {
+            let attach = |view, clear| {
                 Some(wgpu::RenderPassColorAttachment {
                     view,
                     depth_slice: None,
                     resolve_target: None,
-                    ops: wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
-                        store: wgpu::StoreOp::Store,
-                    },
+                    ops: wgpu::Operations { load: wgpu::LoadOp::Clear(clear), store: wgpu::StoreOp::Store },
                 })
             };
             let mut pass = enc.begin_render_pass(&wgpu::RenderPassDescriptor {
                 label: Some("frame"),
                 color_attachments: &[
-                    attach(&self.color_view),
-                    attach(&self.instance_view),
-                    attach(&self.depth_out_view),
+                    // Where nothing is drawn (through a window, above a balcony) the colour is a hazy sky;
+                    // instance 0 and depth 0 mark it as background.
+                    attach(&self.color_view, SKY),
+                    attach(&self.instance_view, wgpu::Color::TRANSPARENT),
+                    attach(&self.depth_out_view, wgpu::Color::TRANSPARENT),
                 ],
                 depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
                     view: &self.zbuffer_view,

@@ -146,8 +146,9 @@ pub fn generate(
         });
     }
 
-    // room_size_estimation: floor area of the rooms the camera walks through (VSI-Bench: "the combined space").
-    let area: f64 = layout.rooms.iter().map(|l| l.room.area_m2() as f64).sum();
+    // room_size_estimation: floor area of the rooms the camera walks through (VSI-Bench: "the combined space"),
+    // indoors: a balcony is not part of a room's size.
+    let area: f64 = layout.rooms.iter().filter(|l| !l.room.outdoor).map(|l| l.room.area_m2() as f64).sum();
     out.push(Question {
         question_type: "room_size_estimation",
         question: "What is the size of this room (in square meters)?\nIf multiple rooms are shown, estimate the size of the combined space.".into(),

@@ -147,7 +147,8 @@ pub fn draw(apartment: &Apartment, camera_path: &[Vec3], agent_radius_m: f32) ->
     let (min, max) = apartment.bounds();
     let mut cv = Canvas::new(min, max.x - min.x, max.y - min.y);
     for l in &apartment.rooms {
-        cv.fill(&l.room.polygon(), [232, 228, 220]);
+        let floor = if l.room.outdoor { [214, 226, 206] } else { [232, 228, 220] };
+        cv.fill(&l.room.polygon(), floor);
     }
 
     let grid = NavGrid::build_apartment(apartment, agent_radius_m, 0.1, diorama_layouts::nav::AGENT_HEIGHT_M);

@@ -103,6 +103,8 @@ struct RoomRecord<'a> {
     floor_z: f64,
     height: f64,
     area_m2: f64,
+    /// Addition: an outdoor area (no ceiling; `height` bounds what stands in it).
+    outdoor: bool,
 }
 
 #[derive(Serialize)]
@@ -381,6 +383,7 @@ pub fn scene_json(f: &SceneFacts<'_>) -> Vec<u8> {
                 floor_z: 0.0,
                 height: r(l.room.height_m),
                 area_m2: r(l.room.area_m2()),
+                outdoor: l.room.outdoor,
             })
             .collect(),
         doors: a
