@@ -36,6 +36,7 @@ pub struct Config {
 pub struct RoomConfig {
     pub count: u32,
     pub outdoor_share: f32,
+    pub l_shaped_share: f32,
     pub types: Vec<String>,
     pub width_m: [f32; 2],
     pub depth_m: [f32; 2],
@@ -111,6 +112,7 @@ impl Default for RoomConfig {
         RoomConfig {
             count: 4,
             outdoor_share: 0.5,
+            l_shaped_share: 0.3,
             types: diorama_assets::Manifest::builtin().indoor_room_types(),
             width_m: [2.5, 7.0],
             depth_m: [2.5, 7.0],
@@ -224,6 +226,12 @@ impl Config {
         }
         if !(0.0..=1.0).contains(&self.room.outdoor_share) {
             return bad("room.outdoor_share", format!("must be a share from 0 to 1, got {}", self.room.outdoor_share));
+        }
+        if !(0.0..=1.0).contains(&self.room.l_shaped_share) {
+            return bad(
+                "room.l_shaped_share",
+                format!("must be a share from 0 to 1, got {}", self.room.l_shaped_share),
+            );
         }
         if self.room.types.is_empty() {
             return bad("room.types", "must list at least one room type".into());

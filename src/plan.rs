@@ -73,6 +73,7 @@ pub fn layout_spec(config: &Config) -> LayoutSpec {
         max_support_top_m: config.camera.eye_height_m - 0.3,
         anneal_iterations: o.anneal_iterations,
         best_effort: o.best_effort,
+        l_shaped_share: config.room.l_shaped_share,
     }
 }
 

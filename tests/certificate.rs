@@ -122,11 +122,38 @@ fn violations(scene: &Value) -> Vec<String> {
 fn room_violations(scene: &Value, room: &Value) -> Vec<String> {
     let mut bad = Vec::new();
     let poly = room["polygon"].as_array().unwrap();
-    // The room spans origin + [0, w] x [0, d]; everything below is measured relative to its origin.
-    let corner = |k: usize| Vec3::new(poly[k][0].as_f64().unwrap() as f32, poly[k][1].as_f64().unwrap() as f32, 0.0);
-    let origin = corner(0);
-    let (w, d) = ((corner(2) - origin).x, (corner(2) - origin).y);
+    // The room's bounding rectangle spans origin + [0, w] x [0, d]; everything below is measured relative to its
+    // origin. An L-shaped room (six vertices) is that rectangle less a notch: the rectangle's corner missing from
+    // the outline, up to the one vertex strictly inside the rectangle.
+    let vertex = |k: usize| Vec3::new(poly[k][0].as_f64().unwrap() as f32, poly[k][1].as_f64().unwrap() as f32, 0.0);
+    let vertices: Vec<Vec3> = (0..poly.len()).map(vertex).collect();
+    let origin = vertices.iter().copied().reduce(Vec3::min).unwrap();
+    let far = vertices.iter().copied().reduce(Vec3::max).unwrap();
+    let (w, d) = (far.x - origin.x, far.y - origin.y);
     let h = room["height"].as_f64().unwrap() as f32;
+    let notch = match vertices.len() {
+        4 => None,
+        6 => {
+            let corners = [origin, Vec3::new(far.x, origin.y, 0.0), far, Vec3::new(origin.x, far.y, 0.0)];
+            let missing = corners.into_iter().find(|c| vertices.iter().all(|v| v.distance(*c) > 1e-4)).unwrap();
+            let inner = vertices
+                .iter()
+                .copied()
+                .find(|v| v.x > origin.x + 1e-4 && v.x < far.x - 1e-4 && v.y > origin.y + 1e-4 && v.y < far.y - 1e-4)
+                .unwrap();
+            let (lo, hi) = (missing.min(inner), missing.max(inner));
+            let c = ((lo + hi) / 2.0).with_z(h / 2.0);
+            Some(boxed(c, (hi - lo).with_z(h), Mat3::IDENTITY))
+        }
+        n => panic!("a room outline with {n} vertices"),
+    };
+    // The area recorded is the outline's (shoelace).
+    let shoelace: f32 = (0..vertices.len())
+        .map(|k| vertices[k].truncate().perp_dot(vertices[(k + 1) % vertices.len()].truncate()))
+        .sum();
+    if (shoelace / 2.0 - room["area_m2"].as_f64().unwrap() as f32).abs() > 1e-3 {
+        bad.push(format!("room {}: area_m2 is not the outline's area {}", room["id"], shoelace / 2.0));
+    }
     let report = &scene["layout_report"];
     let clearance = report["front_clearance_m"].as_f64().unwrap() as f32;
     let agent = report["agent_radius_m"].as_f64().unwrap() as f32;
@@ -185,6 +212,11 @@ fn room_violations(scene: &Value, room: &Value) -> Vec<String> {
                 })
                 .collect();
             bad.push(format!("#{} ({}) leaves the {w} x {d} x {h} room at {worst:?}", o.id, o.v["category"]));
+        }
+        if let Some(n) = &notch
+            && min_dist(&o.shapes, std::slice::from_ref(n)) < -1e-4
+        {
+            bad.push(format!("#{} ({}) stands in the notch of the L-shaped room", o.id, o.v["category"]));
         }
         if let Some(p) = o.id_of("parent") {
             let parent = by_id(p);
@@ -458,6 +490,28 @@ fn four_room_apartments_pass_the_independent_checker() {
     assert!(checked * 10 >= SEEDS_PER_ROOM_TYPE * 8, "only {checked} of {SEEDS_PER_ROOM_TYPE} apartments were made");
     // The default config gives half the scenes a balcony: the checker saw plenty of them.
     assert!(outdoor * 4 >= checked, "only {outdoor} of {checked} apartments had an outdoor area");
+}
+
+#[test]
+fn the_checker_catches_furniture_in_the_notch_of_an_l_shaped_room() {
+    let mut config = Config::default();
+    config.room.l_shaped_share = 1.0;
+    // Large bedrooms are always L-shaped at share 1.
+    let mut scene = (0..20)
+        .filter_map(|s| scene_value(&config, "bedroom", s))
+        .find(|v| v["rooms"][0]["polygon"].as_array().unwrap().len() == 6)
+        .expect("an L-shaped bedroom");
+    assert!(violations(&scene).is_empty());
+    // The notch's centre: the wall block is the last structural object.
+    let objs = scene["objects"].as_array_mut().unwrap();
+    let block = objs.iter().rposition(|o| o["structural"] == true).unwrap();
+    let c = objs[block]["obb"]["center"].clone();
+    let moved = objs.iter().position(|o| o["structural"] == false && o["parent"].is_null()).unwrap();
+    let part = &mut objs[moved]["parts"][0]["center"];
+    part[0] = c[0].clone();
+    part[1] = c[1].clone();
+    let v = violations(&scene);
+    assert!(v.iter().any(|m| m.contains("notch")), "{v:?}");
 }
 
 #[test]

@@ -81,7 +81,15 @@ fn default_build_is_complete_and_consistent() {
         let frames = read_jsonl(&dir.join("frames.jsonl"));
         for room in rooms {
             let poly = room["polygon"].as_array().unwrap();
-            let (lo, hi) = ([f(&poly[0][0]), f(&poly[0][1])], [f(&poly[2][0]), f(&poly[2][1])]);
+            // The bounding rectangle of the outline (an L-shaped room has six vertices).
+            let xs: Vec<f64> = poly.iter().map(|p| f(&p[0])).collect();
+            let ys: Vec<f64> = poly.iter().map(|p| f(&p[1])).collect();
+            let lo =
+                [xs.iter().copied().fold(f64::INFINITY, f64::min), ys.iter().copied().fold(f64::INFINITY, f64::min)];
+            let hi = [
+                xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                ys.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            ];
             let inside = frames
                 .iter()
                 .filter(|fr| {

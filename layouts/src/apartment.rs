@@ -68,10 +68,7 @@ impl Apartment {
 
     /// The room whose floor contains `p` (on the plane), if any.
     pub fn room_at(&self, p: Vec2) -> Option<&Layout> {
-        self.rooms.iter().find(|l| {
-            let q = l.room.local(p);
-            q.x >= 0.0 && q.y >= 0.0 && q.x <= l.room.width_m && q.y <= l.room.depth_m
-        })
+        self.rooms.iter().find(|l| l.room.contains(p))
     }
 
     /// The room holding the entrance (the first room with a door to the outside; else the first room).

@@ -407,7 +407,10 @@ pub fn furnish_apartment(
             depth_m: r.size().y,
             height_m: height,
             outdoor: r.outdoor,
+            notch: None,
         };
+        let mut room = room;
+        crate::shell::maybe_notch(&mut room, &doors, spec.l_shaped_share, rng);
         let mut last = None;
         for _ in 0..ROOM_ATTEMPTS {
             match Optimizer.furnish(&r.room_type, room.clone(), doors.clone(), exterior, spec, manifest, rng) {

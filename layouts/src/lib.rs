@@ -16,7 +16,9 @@ pub mod shell;
 pub use apartment::{Apartment, DoorLink, check_apartment};
 pub use nav::NavGrid;
 pub use optimizer::{LayoutGenerator, LayoutSpec, Optimizer};
-pub use scene::{Constraint, Door, Layout, LayoutReport, Obb, OptimizerStats, Primitive, Room, SceneObject, Surface};
+pub use scene::{
+    Constraint, Door, Layout, LayoutReport, Notch, Obb, OptimizerStats, Primitive, Room, SceneObject, Surface,
+};
 
 /// Why no layout could be made.
 #[derive(Debug, thiserror::Error)]

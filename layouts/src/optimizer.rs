@@ -13,8 +13,8 @@ use crate::constraints::check_constraints;
 use crate::geom::{Vec2, Vec3, parts_distance};
 use crate::scene::{Door, Layout, LayoutReport, OptimizerStats, Primitive, Room, SceneObject};
 use crate::shell::{
-    WALL_THICKNESS_M, aabb, aabb_gap, door_zone, front_zone, inside_margin, instantiate, mates, place_door,
-    place_windows, sample, sample_size, structure_with, transformed, wall_pose, window_zone,
+    WALL_THICKNESS_M, aabb, aabb_gap, door_zone, front_zone, inside_margin, instantiate, mates, maybe_notch,
+    place_door, place_windows, sample, sample_size, structure_with, transformed, wall_pose, window_zone,
 };
 
 /// What a layout must contain. Ranges are inclusive `[min, max]`.
@@ -49,6 +49,8 @@ pub struct LayoutSpec {
     pub anneal_iterations: u32,
     /// Drop required objects that do not fit (and list them) instead of failing.
     pub best_effort: bool,
+    /// Share of rooms that are L-shaped (a corner cut out), in [0, 1].
+    pub l_shaped_share: f32,
 }
 
 impl LayoutSpec {
@@ -72,6 +74,7 @@ impl LayoutSpec {
             max_support_top_m: 1.3,
             anneal_iterations: 300,
             best_effort: true,
+            l_shaped_share: 0.0,
         }
     }
 }
@@ -132,7 +135,10 @@ impl LayoutGenerator for Optimizer {
             depth_m: sample(rng, within(program.depth_m, spec.depth_m)),
             height_m: sample(rng, spec.height_m),
             outdoor: false,
+            notch: None,
         };
+        let mut room = room;
+        maybe_notch(&mut room, &[], spec.l_shaped_share, rng);
         let door = place_door(&room, spec.door_width_m, spec.door_height_m, rng)?;
         self.furnish(&room_type, room, vec![door], [true; 4], spec, manifest, rng)
     }

@@ -64,19 +64,63 @@ pub struct Room {
     pub height_m: f32,
     /// An outdoor area: no ceiling, and railings instead of its exterior walls.
     pub outdoor: bool,
+    /// The corner an L-shaped room gives up (filled by a solid block of wall); `None` for a rectangle.
+    pub notch: Option<Notch>,
+}
+
+/// The corner cut out of an L-shaped room: at corner `corner` (0: least x and y, then counter-clockwise; wall
+/// `i` starts at corner `i`), `size` along x and y, metres.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Notch {
+    pub corner: usize,
+    pub size: Vec2,
 }
 
 impl Room {
-    /// Floor outline, counter-clockwise seen from above.
+    /// The four corners of the bounding rectangle, counter-clockwise from the least x and y.
+    fn corners(&self) -> [Vec2; 4] {
+        let (w, d) = (self.width_m, self.depth_m);
+        [Vec2::ZERO, Vec2::new(w, 0.0), Vec2::new(w, d), Vec2::new(0.0, d)].map(|c| self.origin + c)
+    }
+
+    /// Floor outline, counter-clockwise seen from above: four corners, or six for an L.
     pub fn polygon(&self) -> Vec<Vec2> {
-        [Vec2::ZERO, Vec2::new(self.width_m, 0.0), Vec2::new(self.width_m, self.depth_m), Vec2::new(0.0, self.depth_m)]
-            .iter()
-            .map(|c| self.origin + *c)
-            .collect()
+        let corners = self.corners();
+        let Some(n) = self.notch else { return corners.to_vec() };
+        let mut out = Vec::with_capacity(6);
+        for (k, &c) in corners.iter().enumerate() {
+            if k != n.corner {
+                out.push(c);
+                continue;
+            }
+            // The notch's corner is replaced by three: along the incoming wall, the inner corner, the outgoing.
+            let (_, along_in, _, _) = self.wall_frame((k + 3) % 4);
+            let (_, along_out, _, _) = self.wall_frame(k);
+            let len = |dir: Vec2| (dir * n.size).abs().element_sum();
+            let a = c - along_in * len(along_in);
+            let b = c + along_out * len(along_out);
+            out.extend([a, a + along_out * len(along_out), b]);
+        }
+        out
+    }
+
+    /// The notch as a rectangle (least and greatest corner), if the room is an L.
+    pub fn notch_rect(&self) -> Option<(Vec2, Vec2)> {
+        let n = self.notch?;
+        let c = self.corners()[n.corner];
+        let far = c + (self.center() - c).signum() * n.size;
+        Some((c.min(far), c.max(far)))
     }
 
     pub fn area_m2(&self) -> f32 {
-        self.width_m * self.depth_m
+        self.width_m * self.depth_m - self.notch.map_or(0.0, |n| n.size.x * n.size.y)
+    }
+
+    /// Whether a floor point lies in the room (on its outline counts; not in the notch).
+    pub fn contains(&self, p: Vec2) -> bool {
+        let q = self.local(p);
+        let in_rect = q.x >= 0.0 && q.y >= 0.0 && q.x <= self.width_m && q.y <= self.depth_m;
+        in_rect && self.notch_rect().is_none_or(|(lo, hi)| !(p.x > lo.x && p.x < hi.x && p.y > lo.y && p.y < hi.y))
     }
 
     pub fn center(&self) -> Vec2 {

@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::LayoutError;
 use crate::geom::{Mat3, Vec2, Vec3, world_from_yaw};
-use crate::scene::{Door, Obb, Primitive, Room, SceneObject, Surface, Window};
+use crate::scene::{Door, Notch, Obb, Primitive, Room, SceneObject, Surface, Window};
 
 pub const WALL_THICKNESS_M: f32 = 0.1;
 /// Gap between a wall-placed object's back and its wall (under the 2 cm the certificate allows).
@@ -29,12 +29,57 @@ pub fn place_door(room: &Room, width_m: f32, height_m: f32, rng: &mut ChaCha8Rng
     let wall = rng.random_range(0..4usize);
     let (origin, along, _, length) = room.wall_frame(wall);
     let margin = 0.3 + width_m / 2.0;
-    if length < 2.0 * margin {
+    // An L-shaped room's notch covers a stretch of two walls: the door goes beside it.
+    let (lo, hi) = match notch_span(room, wall) {
+        Some((a, b)) if a <= 0.0 => (b + margin, length - margin),
+        Some((a, _)) => (margin, a - margin),
+        None => (margin, length - margin),
+    };
+    if hi < lo {
         return Err(LayoutError::Infeasible(format!("a {length:.2} m wall is too short for a {width_m:.2} m door")));
     }
-    let s = rng.random_range(margin..=length - margin);
+    let s = rng.random_range(lo..=hi);
     let c = origin + along * s;
     Ok(Door { wall, leads_to: None, center: Vec3::new(c.x, c.y, 0.0), width_m, height_m })
+}
+
+/// Cuts a notch out of one corner of `room` with probability `share` (an L-shaped room), when both sides are at
+/// least 3.2 m: 30 to 45 % of each side, at a corner whose walls hold none of `doors` (with 0.3 m to spare).
+/// Draws nothing when `share` is 0.
+pub fn maybe_notch(room: &mut Room, doors: &[Door], share: f32, rng: &mut ChaCha8Rng) {
+    if share <= 0.0 || room.outdoor || room.width_m < 3.2 || room.depth_m < 3.2 || rng.random::<f32>() >= share {
+        return;
+    }
+    let size = Vec2::new(room.width_m * rng.random_range(0.3..0.45), room.depth_m * rng.random_range(0.3..0.45));
+    let first = rng.random_range(0..4usize);
+    for corner in (0..4).map(|k| (first + k) % 4) {
+        room.notch = Some(Notch { corner, size });
+        let clear = doors.iter().all(|d| {
+            let (origin, along, _, _) = room.wall_frame(d.wall);
+            let s = (d.center.truncate() - origin).dot(along);
+            notch_span(room, d.wall)
+                .is_none_or(|(a, b)| s + d.width_m / 2.0 + 0.3 <= a || s - d.width_m / 2.0 - 0.3 >= b)
+        });
+        if clear {
+            return;
+        }
+    }
+    room.notch = None;
+}
+
+/// The stretch `[start, end]` of wall `wall` (measured along it from its start) that an L-shaped room's notch
+/// covers, if any.
+pub fn notch_span(room: &Room, wall: usize) -> Option<(f32, f32)> {
+    let n = room.notch?;
+    let (_, along, _, length) = room.wall_frame(wall);
+    let covered = (along * n.size).abs().element_sum();
+    if n.corner == wall {
+        Some((0.0, covered))
+    } else if n.corner == (wall + 1) % 4 {
+        Some((length - covered, length))
+    } else {
+        None
+    }
 }
 
 /// Sill height of windows, metres.
@@ -60,6 +105,10 @@ pub fn place_windows(room: &Room, doors: &[Door], rng: &mut ChaCha8Rng) -> Vec<W
         let width = rng.random_range(0.8..=(length - 0.8).min(1.6));
         let height = rng.random_range(0.8..=head_room.min(1.4));
         let s = rng.random_range(0.4 + width / 2.0..=length - 0.4 - width / 2.0);
+        // A window behind an L-shaped room's notch would open onto the solid block.
+        if notch_span(room, w).is_some_and(|(a, b)| s + width / 2.0 > a - 0.1 && s - width / 2.0 < b + 0.1) {
+            continue;
+        }
         let c = origin + along * s;
         out.push(Window {
             wall: w,
@@ -203,6 +252,12 @@ pub fn structure_with(room: &Room, doors: &[Door], windows: &[Window], thickness
             .collect();
         out.push(structural(out.len() as u32 + 1, kind, obb, parts));
     }
+    // An L-shaped room's notch: a solid block of wall from floor to ceiling.
+    if let Some((lo, hi)) = room.notch_rect() {
+        let c = (lo + hi) / 2.0;
+        let block = slab(Vec3::new(c.x, c.y, h / 2.0), (hi - lo).extend(h));
+        out.push(structural(out.len() as u32 + 1, "wall", block, vec![box_part(block.center, block.size, wall_color)]));
+    }
     out
 }
 
@@ -317,13 +372,42 @@ pub fn front_zone(o: &SceneObject, clearance_m: f32) -> Primitive {
 /// How far the box stays inside the room (negative: it pokes out through a wall, floor or ceiling), metres.
 /// The floor side is granted 0.1 mm, so an object standing exactly on the floor counts as inside.
 pub fn inside_margin(room: &Room, obb: &Obb) -> f32 {
-    obb.corners()
+    let corners = obb.corners();
+    let walls = corners
         .iter()
         .map(|c| {
             let p = room.local(c.truncate());
             p.x.min(p.y).min(room.width_m - p.x).min(room.depth_m - p.y).min(room.height_m - c.z).min(c.z + 1e-4)
         })
-        .fold(f32::INFINITY, f32::min)
+        .fold(f32::INFINITY, f32::min);
+    match room.notch_rect() {
+        Some(notch) => walls.min(footprint_separation(&corners, notch)),
+        None => walls,
+    }
+}
+
+/// Separation on the floor plane between a box's footprint and an axis-aligned rectangle, by separating axes
+/// (the rectangle's two and the box's two): positive when apart (a lower bound of the distance), negative by
+/// the least overlap when they overlap, zero when touching.
+pub fn footprint_separation(corners: &[Vec3; 8], (lo, hi): (Vec2, Vec2)) -> f32 {
+    let foot: Vec<Vec2> = corners.iter().map(|c| c.truncate()).collect();
+    let rect = [lo, Vec2::new(hi.x, lo.y), hi, Vec2::new(lo.x, hi.y)];
+    let mut axes = vec![Vec2::X, Vec2::Y];
+    for k in [1usize, 2] {
+        let e = foot[k] - foot[0];
+        if e.length_squared() > 1e-12 {
+            axes.push(e.normalize());
+        }
+    }
+    axes.iter()
+        .map(|&a| {
+            let span = |pts: &[Vec2]| {
+                pts.iter().map(|p| p.dot(a)).fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), x| (l.min(x), h.max(x)))
+            };
+            let ((a0, a1), (b0, b1)) = (span(&foot), span(&rect));
+            (b0 - a1).max(a0 - b1)
+        })
+        .fold(f32::NEG_INFINITY, f32::max)
 }
 
 /// Whether two objects are arranged together (one anchors the other, or they share an anchor).
@@ -359,6 +443,7 @@ pub mod tests_support {
             depth_m: 3.0,
             height_m: 2.6,
             outdoor: false,
+            notch: None,
         };
         let door = Door { wall: 0, leads_to: None, center: Vec3::new(2.0, 0.0, 0.0), width_m: 0.9, height_m: 2.1 };
         let objects = structure(&room, std::slice::from_ref(&door), &[]);
@@ -382,6 +467,7 @@ mod tests {
             depth_m: 4.0,
             height_m: 2.6,
             outdoor: false,
+            notch: None,
         };
         // A cabinet against wall 0 (y = 0) faces +y: its zone spans y in [depth, depth + 0.6].
         let (pos, yaw) = wall_pose(&room, 0, 2.0, 0.5);
@@ -428,6 +514,48 @@ mod tests {
     }
 
     #[test]
+    fn an_l_shaped_room_is_its_rectangle_less_the_notch() {
+        use crate::scene::Notch;
+        // A 5 x 4 m room without its 2 x 1.5 m corner at (5, 4).
+        let room = Room {
+            id: 0,
+            name: "r".into(),
+            origin: Vec2::new(1.0, 1.0),
+            width_m: 5.0,
+            depth_m: 4.0,
+            height_m: 2.6,
+            outdoor: false,
+            notch: Some(Notch { corner: 2, size: Vec2::new(2.0, 1.5) }),
+        };
+        assert_eq!(room.area_m2(), 20.0 - 3.0);
+        let poly = room.polygon();
+        assert_eq!(poly.len(), 6);
+        let shoelace: f32 = (0..6).map(|k| poly[k].perp_dot(poly[(k + 1) % 6])).sum::<f32>() / 2.0;
+        assert!((shoelace - 17.0).abs() < 1e-4, "counter-clockwise with the L's area: {shoelace}");
+        assert_eq!(room.notch_rect(), Some((Vec2::new(4.0, 3.5), Vec2::new(6.0, 5.0))));
+        assert!(room.contains(Vec2::new(2.0, 4.5)) && !room.contains(Vec2::new(5.0, 4.0)));
+        // The notch covers the last 1.5 m of wall 1 (x = 6) and the first 2 m of wall 2 (y = 5).
+        assert_eq!(notch_span(&room, 1), Some((2.5, 4.0)));
+        assert_eq!(notch_span(&room, 2), Some((0.0, 2.0)));
+        assert_eq!(notch_span(&room, 0), None);
+        // A 1 m cube 0.5 m left of the notch, then touching it, then half into it.
+        let cube = |x: f32| Obb { center: Vec3::new(x, 4.0, 0.5), size: Vec3::ONE, world_from_local: Mat3::IDENTITY };
+        let notch = room.notch_rect().unwrap();
+        assert!((footprint_separation(&cube(3.0).corners(), notch) - 0.5).abs() < 1e-5);
+        assert!(footprint_separation(&cube(3.5).corners(), notch).abs() < 1e-5);
+        assert!((inside_margin(&room, &cube(4.0)) + 0.5).abs() < 1e-5);
+        // Turned 45 degrees with a corner pointing at the notch: the separating axes still bound the gap.
+        let turned = Obb { world_from_local: Mat3::from_rotation_z(std::f32::consts::FRAC_PI_4), ..cube(3.0) };
+        let gap = footprint_separation(&turned.corners(), notch);
+        assert!(gap > 0.0 && gap <= 1.0 - std::f32::consts::SQRT_2 / 2.0 + 1e-5, "{gap}");
+        // The structure holds the notch as a solid block of wall from floor to ceiling.
+        let s = structure(&room, &[], &[]);
+        let block = s.last().unwrap();
+        assert_eq!(block.category, "wall");
+        assert!((block.obb.center - Vec3::new(5.0, 4.25, 1.3)).length() < 1e-5);
+    }
+
+    #[test]
     fn inside_margin_is_the_distance_to_the_nearest_wall_floor_or_ceiling() {
         let room = Room {
             id: 0,
@@ -437,6 +565,7 @@ mod tests {
             depth_m: 3.0,
             height_m: 2.5,
             outdoor: false,
+            notch: None,
         };
         // A 1 m cube standing on the floor 0.5 m from wall 3 (x = 0): its margin is 0 (on the floor).
         let on_floor = Obb { center: Vec3::new(1.0, 1.5, 0.5), size: Vec3::ONE, world_from_local: Mat3::IDENTITY };
@@ -467,6 +596,7 @@ mod tests {
             depth_m: 3.0,
             height_m: 2.5,
             outdoor: false,
+            notch: None,
         };
         // A door in wall 1 (x = 4) at y = 1.5: its swing zone spans x in [3.1, 4], y in [0.95, 2.05].
         let door = Door { wall: 1, leads_to: None, center: Vec3::new(4.0, 1.5, 0.0), width_m: 0.9, height_m: 2.1 };

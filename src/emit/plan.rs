@@ -148,7 +148,13 @@ pub fn draw(apartment: &Apartment, camera_path: &[Vec3], agent_radius_m: f32) ->
     let mut cv = Canvas::new(min, max.x - min.x, max.y - min.y);
     for l in &apartment.rooms {
         let floor = if l.room.outdoor { [214, 226, 206] } else { [232, 228, 220] };
-        cv.fill(&l.room.polygon(), floor);
+        // The fill takes convex polygons: the bounding rectangle, then an L-shaped room's notch (solid wall).
+        let r = &l.room;
+        let (lo, hi) = (r.origin, r.origin + Vec2::new(r.width_m, r.depth_m));
+        cv.fill(&[lo, Vec2::new(hi.x, lo.y), hi, Vec2::new(lo.x, hi.y)], floor);
+        if let Some((lo, hi)) = l.room.notch_rect() {
+            cv.fill(&[lo, Vec2::new(hi.x, lo.y), hi, Vec2::new(lo.x, hi.y)], [120, 120, 120]);
+        }
     }
 
     let grid = NavGrid::build_apartment(apartment, agent_radius_m, 0.1, diorama_layouts::nav::AGENT_HEIGHT_M);
