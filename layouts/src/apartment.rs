@@ -61,11 +61,6 @@ impl Apartment {
         self.objects().find(|o| o.id == id)
     }
 
-    /// The room an object belongs to.
-    pub fn room_of(&self, id: u32) -> Option<&Layout> {
-        self.rooms.iter().find(|l| l.objects.iter().any(|o| o.id == id))
-    }
-
     /// The room whose floor contains `p` (on the plane), if any.
     pub fn room_at(&self, p: Vec2) -> Option<&Layout> {
         self.rooms.iter().find(|l| l.room.contains(p))
@@ -74,11 +69,6 @@ impl Apartment {
     /// The room holding the entrance (the first room with a door to the outside; else the first room).
     pub fn entrance_room(&self) -> &Layout {
         self.rooms.iter().find(|l| l.doors.iter().any(|d| d.leads_to.is_none())).unwrap_or(&self.rooms[0])
-    }
-
-    /// Total floor area of the rooms, square metres.
-    pub fn floor_area_m2(&self) -> f32 {
-        self.rooms.iter().map(|l| l.room.area_m2()).sum()
     }
 
     /// Least and greatest corner of the rooms' floors together.

@@ -178,10 +178,6 @@ impl NavGrid {
         self.nearest_free(p, mask).is_some_and(|c| self.center(c).distance(p) < 0.5)
     }
 
-    pub fn reachable_area_from_door_m2(&self, layout: &Layout) -> f32 {
-        self.reachable_from_door(layout).iter().filter(|&&f| f).count() as f32 * self.cell_m * self.cell_m
-    }
-
     /// Shortest 8-connected path of free cells from `a` to `b`, both included.
     pub fn shortest_path(&self, a: Cell, b: Cell) -> Option<Vec<Cell>> {
         if !self.is_free(a) || !self.is_free(b) {
