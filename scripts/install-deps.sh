@@ -6,6 +6,7 @@ set -euo pipefail
 
 packages=(
   mesa-vulkan-drivers libvulkan1
+  libegl1 libegl-mesa0 libgl1-mesa-dri
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev libavdevice-dev
   pkg-config clang libclang-dev
 )

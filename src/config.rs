@@ -28,6 +28,7 @@ pub struct Config {
     pub objects: ObjectsConfig,
     pub camera: CameraConfig,
     pub qa: QaConfig,
+    pub render: RenderConfig,
     pub output: OutputConfig,
 }
 
@@ -84,6 +85,30 @@ pub struct QaConfig {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+pub struct RenderConfig {
+    /// "auto", "vulkan" or "gl".
+    pub backend: String,
+}
+
+impl Default for RenderConfig {
+    fn default() -> Self {
+        RenderConfig { backend: "auto".into() }
+    }
+}
+
+impl RenderConfig {
+    /// The backend as the renderer takes it (the config was validated).
+    pub fn backend_choice(&self) -> diorama_render::BackendChoice {
+        match self.backend.as_str() {
+            "vulkan" => diorama_render::BackendChoice::Vulkan,
+            "gl" => diorama_render::BackendChoice::Gl,
+            _ => diorama_render::BackendChoice::Auto,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct OutputConfig {
     pub depth: bool,
     pub instance: bool,
@@ -102,6 +127,7 @@ impl Default for Config {
             objects: ObjectsConfig::default(),
             camera: CameraConfig::default(),
             qa: QaConfig::default(),
+            render: RenderConfig::default(),
             output: OutputConfig::default(),
         }
     }
@@ -303,6 +329,12 @@ impl Config {
             return bad(
                 "camera.eye_height_m",
                 "eye height must exceed 0.3 m, clearance be in (0, 1) m and tilt within 80 degrees".into(),
+            );
+        }
+        if !["auto", "vulkan", "gl"].contains(&self.render.backend.as_str()) {
+            return bad(
+                "render.backend",
+                format!("must be \"auto\", \"vulkan\" or \"gl\", got \"{}\"", self.render.backend),
             );
         }
         if self.output.video_crf > 51 {

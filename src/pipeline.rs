@@ -106,7 +106,8 @@ pub fn build(
     }
     plan::check_room_types(config, &manifest)?;
     let dir = OutputDir::prepare(out)?;
-    let mut renderer = Renderer::new(config.camera.width, config.camera.height)?;
+    let mut renderer =
+        Renderer::with_backend(config.camera.width, config.camera.height, config.render.backend_choice())?;
     let mut times = StageTimes::default();
     let mut entries = Vec::new();
     let mut all_qa = Vec::new();

@@ -119,6 +119,14 @@ fn an_outdoor_type_among_the_room_types_is_named() {
 }
 
 #[test]
+fn an_unknown_render_backend_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = write(tmp.path(), "c.toml", "[render]\nbackend = \"metal\"\n");
+    let err = failing_build(&tmp.path().join("out"), Some(&cfg));
+    assert!(err.contains("render.backend") && err.contains("metal"), "{err}");
+}
+
+#[test]
 fn room_count_out_of_range_is_named() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = write(tmp.path(), "c.toml", "[room]\ncount = 7\n");

@@ -16,7 +16,8 @@ pub const MAX_LIGHTS: usize = 16;
 const SKY: wgpu::Color = wgpu::Color { r: 0.55, g: 0.68, b: 0.85, a: 1.0 };
 const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 const INSTANCE_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R16Uint;
-const DEPTH_OUT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R32Float;
+/// Holds the f32 bits of the z-depth (read back as f32): R32Float is not renderable on OpenGL ES.
+const DEPTH_OUT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R32Uint;
 const ZBUFFER_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +33,16 @@ pub enum RenderError {
     Size { width: u32, height: u32, max: u32 },
     #[error("reading a frame back from the GPU failed: {0}")]
     Readback(String),
+}
+
+/// Which graphics API to render through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BackendChoice {
+    /// Vulkan first (a GPU, else lavapipe), then OpenGL/EGL; `WGPU_BACKEND` in the environment overrides.
+    #[default]
+    Auto,
+    Vulkan,
+    Gl,
 }
 
 /// What rendered the frames, for the dataset's provenance.
@@ -128,7 +139,12 @@ fn padded_row(width: u32, bytes_per_px: u32) -> u32 {
 impl Renderer {
     /// Opens the best adapter (a GPU when present, else lavapipe) for `width` x `height` images.
     pub fn new(width: u32, height: u32) -> Result<Renderer, RenderError> {
-        let adapter = open_adapter()?;
+        Renderer::with_backend(width, height, BackendChoice::Auto)
+    }
+
+    /// Like [`Renderer::new`], through the given graphics API only (unless `Auto`).
+    pub fn with_backend(width: u32, height: u32, backend: BackendChoice) -> Result<Renderer, RenderError> {
+        let adapter = open_adapter(backend)?;
         let info = adapter.get_info();
         let summary = AdapterSummary {
             name: info.name.clone(),
@@ -462,14 +478,17 @@ impl Renderer {
 
 /// The best adapter: with `WGPU_BACKEND` set, from those backends only; otherwise Vulkan (a GPU, else lavapipe)
 /// first and OpenGL/EGL as the fallback, so the usual path never probes EGL.
-fn open_adapter() -> Result<wgpu::Adapter, RenderError> {
+fn open_adapter(choice: BackendChoice) -> Result<wgpu::Adapter, RenderError> {
     let options =
         wgpu::RequestAdapterOptions { power_preference: wgpu::PowerPreference::HighPerformance, ..Default::default() };
     let from_env = std::env::var_os("WGPU_BACKEND").is_some();
-    let tries: &[Option<wgpu::Backends>] = if from_env {
-        &[None]
-    } else {
-        &[Some(wgpu::Backends::VULKAN | wgpu::Backends::METAL | wgpu::Backends::DX12), Some(wgpu::Backends::GL)]
+    let tries: &[Option<wgpu::Backends>] = match choice {
+        BackendChoice::Auto if from_env => &[None],
+        BackendChoice::Auto => {
+            &[Some(wgpu::Backends::VULKAN | wgpu::Backends::METAL | wgpu::Backends::DX12), Some(wgpu::Backends::GL)]
+        }
+        BackendChoice::Vulkan => &[Some(wgpu::Backends::VULKAN)],
+        BackendChoice::Gl => &[Some(wgpu::Backends::GL)],
     };
     let mut last = String::new();
     for backends in tries {
@@ -482,6 +501,9 @@ fn open_adapter() -> Result<wgpu::Adapter, RenderError> {
             Ok(adapter) => return Ok(adapter),
             Err(e) => last = e.to_string(),
         }
+    }
+    if choice != BackendChoice::Auto {
+        last = format!("render.backend = {choice:?} was asked for: {last}");
     }
     Err(RenderError::NoAdapter(last))
 }
@@ -560,5 +582,96 @@ mod tests {
             assert!((*count as i32 - 1024).abs() <= 40, "count {count}");
             assert!(*red > 0);
         }
+    }
+
+    /// Renders one frame of `mesh` from `cam` at `w` x `h`; returns (instance ids, depth).
+    fn one_frame(mesh: &SceneMesh, cam: FrameCamera, w: u32, h: u32) -> (Vec<u16>, Vec<f32>) {
+        let mut r = Renderer::new(w, h).expect("an adapter (lavapipe in CI)");
+        r.load_scene(mesh, &[Light { position: [0.0, 0.0, 2.0], intensity: [5.0; 3] }], 0.2, 1.0);
+        let mut out = (Vec::new(), Vec::new());
+        r.render_sequence(&[cam], |f| -> Result<(), E> {
+            out = (f.instance.to_vec(), f.depth_m.to_vec());
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn a_plane_reads_back_its_z_depth_in_every_pixel() {
+        // A wall whose near face is the plane y = 4, filling the view: z-depth is 4 m everywhere (not the ray
+        // length, which grows towards the corners).
+        let mut mesh = SceneMesh::default();
+        mesh.add_box([0.0, 4.05, 0.0], IDENTITY, [40.0, 0.1, 40.0], [0.5; 3], 3);
+        let (ids, depth) = one_frame(&mesh, camera(0.0), 160, 120);
+        assert!(ids.iter().all(|&i| i == 3));
+        let worst = depth.iter().map(|d| (d - 4.0).abs()).fold(0.0f32, f32::max);
+        assert!(worst < 1e-4, "depth off by up to {worst} m");
+    }
+
+    #[test]
+    fn the_opengl_fallback_renders_the_same_depth() {
+        // CI installs Mesa's EGL driver, so OpenGL must be there when asked for.
+        let mut r = Renderer::with_backend(64, 48, BackendChoice::Gl).expect("an OpenGL adapter (Mesa EGL)");
+        assert_eq!(r.adapter().backend, "Gl");
+        let mut mesh = SceneMesh::default();
+        mesh.add_box([0.0, 2.55, 0.0], IDENTITY, [40.0, 0.1, 40.0], [0.5; 3], 4);
+        r.load_scene(&mesh, &[], 0.2, 1.0);
+        let cam = FrameCamera { fx: 32.0, fy: 32.0, cx: 32.0, cy: 24.0, ..camera(0.0) };
+        r.render_sequence(&[cam], |f| -> Result<(), E> {
+            assert!(f.instance.iter().all(|&i| i == 4));
+            assert!(f.depth_m.iter().all(|d| (d - 2.5).abs() < 1e-4), "depth {:?}", &f.depth_m[..4]);
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn a_turned_box_covers_its_analytic_projected_area_within_one_percent() {
+        // A 1.2 x 0.8 x 0.9 m box turned 30 degrees about z, 2.2 m ahead and a little to the side and below.
+        let (a, b) = (30f32.to_radians().cos(), 30f32.to_radians().sin());
+        let axes = [[a, b, 0.0], [-b, a, 0.0], [0.0, 0.0, 1.0]];
+        let (c, size) = ([0.4f32, 2.2, -0.3], [1.2f32, 0.8, 0.9]);
+        let mut mesh = SceneMesh::default();
+        mesh.add_box(c, axes, size, [0.5; 3], 5);
+        let (w, h) = (320, 240);
+        let cam = FrameCamera { fx: 160.0, fy: 160.0, cx: 160.0, cy: 120.0, ..camera(0.0) };
+        let (ids, _) = one_frame(&mesh, cam, w, h);
+        let count = ids.iter().filter(|&&i| i == 5).count() as f64;
+        // The projection of a convex box is the convex hull of its projected corners (camera: x right, -z down,
+        // y forward).
+        let mut pts: Vec<(f64, f64)> = (0..8)
+            .map(|k| {
+                let s = [(k & 1) as f32 - 0.5, ((k >> 1) & 1) as f32 - 0.5, ((k >> 2) & 1) as f32 - 0.5];
+                let p: Vec<f32> =
+                    (0..3).map(|d| c[d] + (0..3).map(|i| axes[i][d] * s[i] * size[i]).sum::<f32>()).collect();
+                let (x, y, z) = (p[0] as f64, -p[2] as f64, p[1] as f64);
+                (160.0 * x / z + 160.0, 160.0 * y / z + 120.0)
+            })
+            .collect();
+        pts.sort_by(|p, q| p.partial_cmp(q).unwrap());
+        let cross = |o: (f64, f64), a: (f64, f64), b: (f64, f64)| (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0);
+        let mut hull: Vec<(f64, f64)> = Vec::new();
+        for pass in 0..2 {
+            let start = hull.len();
+            let ordered: Vec<_> = if pass == 0 { pts.clone() } else { pts.iter().rev().copied().collect() };
+            for p in ordered {
+                while hull.len() >= start + 2 && cross(hull[hull.len() - 2], hull[hull.len() - 1], p) <= 0.0 {
+                    hull.pop();
+                }
+                hull.push(p);
+            }
+            hull.pop();
+        }
+        let area: f64 = (0..hull.len())
+            .map(|i| {
+                let (p, q) = (hull[i], hull[(i + 1) % hull.len()]);
+                p.0 * q.1 - q.0 * p.1
+            })
+            .sum::<f64>()
+            .abs()
+            / 2.0;
+        assert!(area > 5000.0, "a large enough silhouette for a 1 % test: {area}");
+        assert!((count - area).abs() / area < 0.01, "{count} pixels against the analytic {area:.1}");
     }
 }

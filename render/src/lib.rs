@@ -7,7 +7,7 @@
 mod gpu;
 pub mod mesh;
 
-pub use gpu::{AdapterSummary, FrameImages, RenderError, RenderTimings, Renderer};
+pub use gpu::{AdapterSummary, BackendChoice, FrameImages, RenderError, RenderTimings, Renderer};
 pub use mesh::{Light, SceneMesh, Vertex};
 
 /// A pinhole camera for one frame, OpenCV convention (+x right, +y down, +z forward).

@@ -48,7 +48,8 @@ fn vs_main(v: VsIn) -> VsOut {
 struct FsOut {
     @location(0) color: vec4<f32>,
     @location(1) instance: u32,
-    @location(2) depth: f32,
+    // The z-depth's f32 bits: R32Uint is renderable on every backend (R32Float is not on OpenGL ES).
+    @location(2) depth_bits: u32,
 };
 
 fn srgb_encode(c: vec3<f32>) -> vec3<f32> {
@@ -78,6 +79,6 @@ fn fs_main(in: VsOut, @builtin(front_facing) front: bool) -> FsOut {
     var out: FsOut;
     out.color = vec4<f32>(srgb_encode(mapped), 1.0);
     out.instance = in.instance;
-    out.depth = in.z_cam;
+    out.depth_bits = bitcast<u32>(in.z_cam);
     return out;
 }
