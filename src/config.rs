@@ -112,6 +112,8 @@ impl RenderConfig {
 pub struct OutputConfig {
     pub depth: bool,
     pub instance: bool,
+    pub semantic: bool,
+    pub normals: bool,
     pub video_crf: u32,
     pub video_preset: String,
 }
@@ -189,7 +191,14 @@ impl Default for QaConfig {
 
 impl Default for OutputConfig {
     fn default() -> Self {
-        OutputConfig { depth: true, instance: true, video_crf: 18, video_preset: "veryfast".into() }
+        OutputConfig {
+            depth: true,
+            instance: true,
+            semantic: true,
+            normals: false,
+            video_crf: 18,
+            video_preset: "veryfast".into(),
+        }
     }
 }
 

@@ -134,6 +134,7 @@ pub fn build(
     let qa_hash = dir.write_top("qa.jsonl", &all_qa)?;
     let adapter = renderer.adapter().clone();
     let questions: u64 = question_counts.values().sum();
+    let semantic_classes = plan::semantic_classes(&manifest);
     let record = DatasetRecord {
         format_version: FORMAT_VERSION,
         tool: ToolRecord {
@@ -156,6 +157,7 @@ pub fn build(
             device_type: adapter.device_type,
             driver: adapter.driver,
         },
+        semantic_classes: &semantic_classes,
     };
     let mut json = serde_json::to_vec_pretty(&record).expect("dataset record serialises");
     json.push(b'\n');
@@ -180,7 +182,9 @@ pub fn build(
 struct FrameScratch {
     png: Vec<u8>,
     be: Vec<u8>,
+    /// Depth in millimetres, or semantic classes.
     depth_mm: Vec<u16>,
+    rgb: Vec<u8>,
 }
 
 fn emit_scene(
@@ -194,7 +198,14 @@ fn emit_scene(
 ) -> Result<(BTreeMap<String, String>, Vec<qa::Question>), BuildError> {
     let cam = &config.camera;
     let out = &config.output;
-    let mut writer: SceneWriter = dir.scene(id, out.depth, out.instance)?;
+    let subdirs: Vec<&str> =
+        [("depth", out.depth), ("instance", out.instance), ("semantic", out.semantic), ("normal", out.normals)]
+            .into_iter()
+            .filter(|(_, on)| *on)
+            .map(|(name, _)| name)
+            .collect();
+    let mut writer: SceneWriter = dir.scene(id, &subdirs)?;
+    let class_of = &planned.semantic_of;
     let mut video = VideoWriter::create(
         &writer.path("video.mp4"),
         cam.width,
@@ -207,7 +218,7 @@ fn emit_scene(
     let cameras = plan::frame_cameras(&planned.trajectory, &planned.intrinsics);
     let mut summary = VisibilitySummary::default();
     let mut frames_jsonl = Vec::new();
-    let mut scratch = FrameScratch { png: Vec::new(), be: Vec::new(), depth_mm: Vec::new() };
+    let mut scratch = FrameScratch { png: Vec::new(), be: Vec::new(), depth_mm: Vec::new(), rgb: Vec::new() };
     let (w, h) = (cam.width, cam.height);
 
     renderer.render_sequence(&cameras, |f: FrameImages<'_>| -> Result<(), BuildError> {
@@ -231,6 +242,24 @@ fn emit_scene(
             png_u16(w, h, &scratch.depth_mm, &mut scratch.be, &mut scratch.png)
                 .map_err(|e| image_error(writer.path(&rel), e))?;
             writer.write(&rel, &scratch.png)?;
+        }
+        if out.semantic {
+            let rel = format!("semantic/{k}.png");
+            scratch.depth_mm.clear();
+            scratch.depth_mm.extend(f.instance.iter().map(|&i| class_of.get(i as usize).copied().unwrap_or(0)));
+            png_u16(w, h, &scratch.depth_mm, &mut scratch.be, &mut scratch.png)
+                .map_err(|e| image_error(writer.path(&rel), e))?;
+            writer.write(&rel, &scratch.png)?;
+        }
+        if out.normals {
+            let rel = format!("normal/{k}.png");
+            scratch.rgb.clear();
+            // Background (alpha 0) is black: (-1, -1, -1) is no unit normal.
+            scratch.rgb.extend(
+                f.normal_rgba8.chunks_exact(4).flat_map(|p| if p[3] == 0 { [0; 3] } else { [p[0], p[1], p[2]] }),
+            );
+            let png = crate::emit::plan::png_rgb(w, h, &scratch.rgb).map_err(|e| image_error(writer.path(&rel), e))?;
+            writer.write(&rel, &png)?;
         }
         times.emit += t_emit.elapsed();
         progress.frame();

@@ -50,6 +50,32 @@ pub struct PlannedScene {
     pub intrinsics: Intrinsics,
     pub mesh: SceneMesh,
     pub lights: Vec<Light>,
+    /// Semantic class (index into [`semantic_classes`]) of every object id; 0 (background) for id 0.
+    pub semantic_of: Vec<u16>,
+}
+
+/// Structural categories, which have semantic classes too.
+const STRUCTURE: [&str; 4] = ["floor", "ceiling", "wall", "railing"];
+
+/// The semantic classes of a build: `background` (0), the structure, then the manifest's categories in key
+/// order. dataset.json lists them; semantic maps hold their indices.
+pub fn semantic_classes(manifest: &Manifest) -> Vec<String> {
+    std::iter::once("background")
+        .chain(STRUCTURE)
+        .map(String::from)
+        .chain(manifest.categories.keys().cloned())
+        .collect()
+}
+
+/// Semantic class of every object id of a scene.
+fn semantic_lut(apartment: &Apartment, manifest: &Manifest) -> Vec<u16> {
+    let classes = semantic_classes(manifest);
+    let max_id = apartment.objects().map(|o| o.id).max().unwrap_or(0) as usize;
+    let mut lut = vec![0u16; max_id + 1];
+    for o in apartment.objects() {
+        lut[o.id as usize] = classes.iter().position(|c| *c == o.category).unwrap_or(0) as u16;
+    }
+    lut
 }
 
 pub fn layout_spec(config: &Config) -> LayoutSpec {
@@ -165,7 +191,9 @@ pub fn plan_scene(config: &Config, manifest: &Manifest, index: u32) -> Result<Pl
             }
         };
         match walkthrough(&apartment, &walk, &mut seed::stream(scene_seed, &format!("trajectory/{attempt}"))) {
-            Ok(t) if t.unseen_objects.is_empty() => return Ok(finish(scene_seed, apartment, t, attempt + 1, k)),
+            Ok(t) if t.unseen_objects.is_empty() => {
+                return Ok(finish(scene_seed, apartment, t, attempt + 1, k, manifest));
+            }
             Ok(t) => {
                 last = format!("the walkthrough could not see objects {:?}", t.unseen_objects);
                 tracing::debug!(scene = index, attempt, "{last}");
@@ -184,7 +212,7 @@ pub fn plan_scene(config: &Config, manifest: &Manifest, index: u32) -> Result<Pl
             // Better a scene with a few unseen objects (listed in scene.json, never named by a question) than
             // none: short videos cannot always see inside every shelf.
             tracing::warn!(scene = index, unseen = ?t.unseen_objects, "no walkthrough saw every object; keeping the best");
-            Ok(finish(scene_seed, apartment, t, attempts, k))
+            Ok(finish(scene_seed, apartment, t, attempts, k, manifest))
         }
         None => Err(PlanError::Exhausted { scene: index, attempts: MAX_LAYOUT_ATTEMPTS, last }),
     }
@@ -196,10 +224,12 @@ fn finish(
     trajectory: Trajectory,
     attempts: u32,
     intrinsics: Intrinsics,
+    manifest: &Manifest,
 ) -> PlannedScene {
     vary_albedo(&mut apartment, scene_seed);
     let (mesh, lights) = scene_mesh(&apartment);
-    PlannedScene { scene_seed, apartment, attempts, trajectory, intrinsics, mesh, lights }
+    let semantic_of = semantic_lut(&apartment, manifest);
+    PlannedScene { scene_seed, apartment, attempts, trajectory, intrinsics, mesh, lights, semantic_of }
 }
 
 /// Each piece of furniture gets its own shade of its category's colours, so instances are distinguishable.

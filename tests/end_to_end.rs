@@ -47,6 +47,9 @@ fn default_build_is_complete_and_consistent() {
     build(&out, &[]);
 
     let dataset = read_json(&out.join("dataset.json"));
+    let classes: Vec<&str> =
+        dataset["semantic_classes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    assert_eq!(classes[0], "background");
     assert_eq!(dataset["counts"]["scenes"], 4);
     assert!(!dataset["adapter"]["name"].as_str().unwrap().is_empty());
     assert_eq!(dataset["config"]["camera"]["frames"], 192);
@@ -117,6 +120,15 @@ fn default_build_is_complete_and_consistent() {
             let (w, h, ids) = read_png_u16(&dir.join(format!("instance/{i}.png")));
             let (_, _, depth_mm) = read_png_u16(&dir.join(format!("depth/{i}.png")));
             assert_eq!((w, h), (640, 480));
+            // The semantic map is the instance map's objects' categories, indexed into dataset.json's classes.
+            if i % 16 == 0 {
+                let (_, _, semantic) = read_png_u16(&dir.join(format!("semantic/{i}.png")));
+                for (&id, &class) in ids.iter().zip(&semantic) {
+                    let expected =
+                        if id == 0 { "background" } else { objects[&(id as u64)]["category"].as_str().unwrap() };
+                    assert_eq!(classes[class as usize], expected, "frame {i}: object {id}");
+                }
+            }
             let mut counts = BTreeMap::<u16, u32>::new();
             for &id in &ids {
                 *counts.entry(id).or_default() += 1;
@@ -209,4 +221,36 @@ fn default_build_is_complete_and_consistent() {
         concatenated.extend(std::fs::read(dir.join("qa.jsonl")).unwrap());
     }
     assert_eq!(std::fs::read(out.join("qa.jsonl")).unwrap(), concatenated);
+}
+
+#[test]
+fn normal_maps_are_written_when_asked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("n.toml");
+    std::fs::write(
+        &cfg,
+        "scenes = 1\n[room]\ncount = 1\noutdoor_share = 0.0\n[camera]\nframes = 8\n[output]\nnormals = true\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("ds");
+    build(&out, &[cfg.to_str().unwrap()]);
+    let dir = &scene_dirs(&out)[0];
+    let scene = read_json(&dir.join("scene.json"));
+    let floor = scene["objects"].as_array().unwrap().iter().find(|o| o["category"] == "floor").unwrap()["id"].clone();
+    let (w, h, ids) = read_png_u16(&dir.join("instance/0.png"));
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(dir.join("normal/0.png")).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut rgb = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut rgb).unwrap();
+    assert_eq!((info.width, info.height, info.color_type), (w, h, png::ColorType::Rgb));
+    // The floor faces up: (0, 0, 1) encodes as (128, 128, 255), give or take one step of rounding.
+    let mut floor_px = 0;
+    for (p, &id) in ids.iter().enumerate() {
+        if id as u64 == floor.as_u64().unwrap() {
+            let n = &rgb[p * 3..p * 3 + 3];
+            assert!(n[0].abs_diff(128) <= 1 && n[1].abs_diff(128) <= 1 && n[2] >= 254, "pixel {p}: {n:?}");
+            floor_px += 1;
+        }
+    }
+    assert!(floor_px > 1000, "the first frame shows the floor");
 }

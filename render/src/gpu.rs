@@ -19,6 +19,8 @@ const INSTANCE_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R16Uint;
 /// Holds the f32 bits of the z-depth (read back as f32): R32Float is not renderable on OpenGL ES.
 const DEPTH_OUT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R32Uint;
 const ZBUFFER_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
+/// World-space normals encoded as `n * 0.5 + 0.5` (alpha 1 where a surface was drawn, 0 for background).
+const NORMAL_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -74,6 +76,9 @@ pub struct FrameImages<'a> {
     pub depth_m: &'a [f32],
     /// Object id per pixel; 0 for background.
     pub instance: &'a [u16],
+    /// World-space unit normal of the visible surface (facing the camera) per pixel, RGBA8: `n * 0.5 + 0.5` in
+    /// RGB, alpha 255 where a surface was drawn and 0 for background.
+    pub normal_rgba8: &'a [u8],
 }
 
 #[repr(C)]
@@ -100,10 +105,12 @@ struct Slot {
     color: wgpu::Buffer,
     instance: wgpu::Buffer,
     depth: wgpu::Buffer,
+    normal: wgpu::Buffer,
     pending: Option<PendingFrame>,
     color_cpu: Vec<u8>,
     instance_cpu: Vec<u16>,
     depth_cpu: Vec<f32>,
+    normal_cpu: Vec<u8>,
 }
 
 /// A renderer for one image size; load a scene, then render camera sequences through it.
@@ -119,10 +126,12 @@ pub struct Renderer {
     color_view: wgpu::TextureView,
     instance_view: wgpu::TextureView,
     depth_out_view: wgpu::TextureView,
+    normal_view: wgpu::TextureView,
     zbuffer_view: wgpu::TextureView,
     color_tex: wgpu::Texture,
     instance_tex: wgpu::Texture,
     depth_out_tex: wgpu::Texture,
+    normal_tex: wgpu::Texture,
     slots: Vec<Slot>,
     scene: Option<(wgpu::Buffer, wgpu::Buffer, u32)>,
     lights: Vec<Light>,
@@ -217,7 +226,12 @@ impl Renderer {
                 module: &shader,
                 entry_point: Some("fs_main"),
                 compilation_options: Default::default(),
-                targets: &[target(COLOR_FORMAT), target(INSTANCE_FORMAT), target(DEPTH_OUT_FORMAT)],
+                targets: &[
+                    target(COLOR_FORMAT),
+                    target(INSTANCE_FORMAT),
+                    target(DEPTH_OUT_FORMAT),
+                    target(NORMAL_FORMAT),
+                ],
             }),
             multiview_mask: None,
             cache: None,
@@ -248,6 +262,7 @@ impl Renderer {
         let color_tex = texture("colour", COLOR_FORMAT, wgpu::TextureUsages::COPY_SRC);
         let instance_tex = texture("instance", INSTANCE_FORMAT, wgpu::TextureUsages::COPY_SRC);
         let depth_out_tex = texture("depth", DEPTH_OUT_FORMAT, wgpu::TextureUsages::COPY_SRC);
+        let normal_tex = texture("normal", NORMAL_FORMAT, wgpu::TextureUsages::COPY_SRC);
         let zbuffer = texture("z-buffer", ZBUFFER_FORMAT, wgpu::TextureUsages::empty());
         let view = |t: &wgpu::Texture| t.create_view(&Default::default());
         let staging = |label, bpp| {
@@ -264,20 +279,24 @@ impl Renderer {
                 color: staging("colour readback", 4),
                 instance: staging("instance readback", 2),
                 depth: staging("depth readback", 4),
+                normal: staging("normal readback", 4),
                 pending: None,
                 color_cpu: vec![0; px * 4],
                 instance_cpu: vec![0; px],
                 depth_cpu: vec![0.0; px],
+                normal_cpu: vec![0; px * 4],
             })
             .collect();
         Renderer {
             color_view: view(&color_tex),
             instance_view: view(&instance_tex),
             depth_out_view: view(&depth_out_tex),
+            normal_view: view(&normal_tex),
             zbuffer_view: view(&zbuffer),
             color_tex,
             instance_tex,
             depth_out_tex,
+            normal_tex,
             device,
             queue,
             adapter,
@@ -390,6 +409,7 @@ impl Renderer {
                     attach(&self.color_view, SKY),
                     attach(&self.instance_view, wgpu::Color::TRANSPARENT),
                     attach(&self.depth_out_view, wgpu::Color::TRANSPARENT),
+                    attach(&self.normal_view, wgpu::Color::TRANSPARENT),
                 ],
                 depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
                     view: &self.zbuffer_view,
@@ -409,9 +429,12 @@ impl Renderer {
             }
         }
         let s = &self.slots[slot];
-        for (tex, buf, bpp) in
-            [(&self.color_tex, &s.color, 4), (&self.instance_tex, &s.instance, 2), (&self.depth_out_tex, &s.depth, 4)]
-        {
+        for (tex, buf, bpp) in [
+            (&self.color_tex, &s.color, 4),
+            (&self.instance_tex, &s.instance, 2),
+            (&self.depth_out_tex, &s.depth, 4),
+            (&self.normal_tex, &s.normal, 4),
+        ] {
             enc.copy_texture_to_buffer(
                 wgpu::TexelCopyTextureInfo {
                     texture: tex,
@@ -432,7 +455,7 @@ impl Renderer {
         }
         let submission = self.queue.submit([enc.finish()]);
         let (tx, rx) = mpsc::channel();
-        for buf in [&s.color, &s.instance, &s.depth] {
+        for buf in [&s.color, &s.instance, &s.depth, &s.normal] {
             let tx = tx.clone();
             buf.map_async(wgpu::MapMode::Read, .., move |r| {
                 let _ = tx.send(r);
@@ -453,7 +476,7 @@ impl Renderer {
         self.device
             .poll(wgpu::PollType::Wait { submission_index: Some(submission), timeout: None })
             .map_err(|e| RenderError::Readback(e.to_string()))?;
-        for _ in 0..3 {
+        for _ in 0..4 {
             rx.recv()
                 .map_err(|e| RenderError::Readback(e.to_string()))?
                 .map_err(|e| RenderError::Readback(e.to_string()))?;
@@ -471,8 +494,15 @@ impl Renderer {
             bytemuck::cast_slice_mut(&mut s.instance_cpu),
         )?;
         unpack(&s.depth, padded_row(self.width, 4) as usize, w * 4, h, bytemuck::cast_slice_mut(&mut s.depth_cpu))?;
+        unpack(&s.normal, padded_row(self.width, 4) as usize, w * 4, h, &mut s.normal_cpu)?;
         self.timings.unpack += unpacking.elapsed();
-        sink(FrameImages { index, color_rgba8: &s.color_cpu, depth_m: &s.depth_cpu, instance: &s.instance_cpu })
+        sink(FrameImages {
+            index,
+            color_rgba8: &s.color_cpu,
+            depth_m: &s.depth_cpu,
+            instance: &s.instance_cpu,
+            normal_rgba8: &s.normal_cpu,
+        })
     }
 }
 
@@ -584,17 +614,22 @@ mod tests {
         }
     }
 
-    /// Renders one frame of `mesh` from `cam` at `w` x `h`; returns (instance ids, depth).
-    fn one_frame(mesh: &SceneMesh, cam: FrameCamera, w: u32, h: u32) -> (Vec<u16>, Vec<f32>) {
+    /// Renders one frame of `mesh` from `cam` at `w` x `h`; returns (instance ids, depth, normals).
+    fn one_frame(mesh: &SceneMesh, cam: FrameCamera, w: u32, h: u32) -> (Vec<u16>, Vec<f32>, Vec<u8>) {
         let mut r = Renderer::new(w, h).expect("an adapter (lavapipe in CI)");
         r.load_scene(mesh, &[Light { position: [0.0, 0.0, 2.0], intensity: [5.0; 3] }], 0.2, 1.0);
-        let mut out = (Vec::new(), Vec::new());
+        let mut out = (Vec::new(), Vec::new(), Vec::new());
         r.render_sequence(&[cam], |f| -> Result<(), E> {
-            out = (f.instance.to_vec(), f.depth_m.to_vec());
+            out = (f.instance.to_vec(), f.depth_m.to_vec(), f.normal_rgba8.to_vec());
             Ok(())
         })
         .unwrap();
         out
+    }
+
+    /// Decodes an RGBA8 normal.
+    fn normal_at(rgba: &[u8], px: usize) -> [f32; 3] {
+        [0, 1, 2].map(|c| rgba[px * 4 + c] as f32 / 255.0 * 2.0 - 1.0)
     }
 
     #[test]
@@ -603,10 +638,16 @@ mod tests {
         // length, which grows towards the corners).
         let mut mesh = SceneMesh::default();
         mesh.add_box([0.0, 4.05, 0.0], IDENTITY, [40.0, 0.1, 40.0], [0.5; 3], 3);
-        let (ids, depth) = one_frame(&mesh, camera(0.0), 160, 120);
+        let (ids, depth, normals) = one_frame(&mesh, camera(0.0), 160, 120);
         assert!(ids.iter().all(|&i| i == 3));
         let worst = depth.iter().map(|d| (d - 4.0).abs()).fold(0.0f32, f32::max);
         assert!(worst < 1e-4, "depth off by up to {worst} m");
+        // Its world normal, -y (towards the camera), in every pixel, to 8-bit precision.
+        for px in 0..160 * 120 {
+            let n = normal_at(&normals, px);
+            assert!(n[0].abs() < 0.01 && (n[1] + 1.0).abs() < 0.01 && n[2].abs() < 0.01, "pixel {px}: {n:?}");
+            assert_eq!(normals[px * 4 + 3], 255);
+        }
     }
 
     #[test]
@@ -636,7 +677,15 @@ mod tests {
         mesh.add_box(c, axes, size, [0.5; 3], 5);
         let (w, h) = (320, 240);
         let cam = FrameCamera { fx: 160.0, fy: 160.0, cx: 160.0, cy: 120.0, ..camera(0.0) };
-        let (ids, _) = one_frame(&mesh, cam, w, h);
+        let (ids, _, normals) = one_frame(&mesh, cam, w, h);
+        // Background has no normal; the box's visible faces have its axes (or their negatives) for normals.
+        let px = ids.iter().position(|&i| i == 0).unwrap();
+        assert_eq!(normals[px * 4 + 3], 0);
+        for px in (0..ids.len()).filter(|&p| ids[p] == 5) {
+            let n = normal_at(&normals, px);
+            let best = axes.iter().map(|a| (a[0] * n[0] + a[1] * n[1] + a[2] * n[2]).abs()).fold(0.0f32, f32::max);
+            assert!(best > 0.99, "pixel {px}: normal {n:?} is no face normal of the box");
+        }
         let count = ids.iter().filter(|&&i| i == 5).count() as f64;
         // The projection of a convex box is the convex hull of its projected corners (camera: x right, -z down,
         // y forward).

@@ -1,4 +1,5 @@
-//! Headless wgpu renderer of diorama: one pass per frame writes shaded colour, metric z-depth and instance ids
+//! Headless wgpu renderer of diorama: one pass per frame writes shaded colour, metric z-depth, instance ids and
+//! world-space normals
 //! (multiple render targets); readback goes through a ring of staging buffers with frames in flight.
 //!
 //! The only crate that touches the GPU. Its API is plain data in, images out: a [`SceneMesh`] built from

@@ -1,4 +1,4 @@
-// One pass, three targets: shaded colour (sRGB-encoded), instance id, metric z-depth.
+// One pass, four targets: shaded colour (sRGB-encoded), instance id, metric z-depth, world-space normal.
 
 struct Light {
     position: vec4<f32>,
@@ -50,6 +50,8 @@ struct FsOut {
     @location(1) instance: u32,
     // The z-depth's f32 bits: R32Uint is renderable on every backend (R32Float is not on OpenGL ES).
     @location(2) depth_bits: u32,
+    // World-space normal of the surface facing the camera, as n * 0.5 + 0.5.
+    @location(3) normal: vec4<f32>,
 };
 
 fn srgb_encode(c: vec3<f32>) -> vec3<f32> {
@@ -80,5 +82,6 @@ fn fs_main(in: VsOut, @builtin(front_facing) front: bool) -> FsOut {
     out.color = vec4<f32>(srgb_encode(mapped), 1.0);
     out.instance = in.instance;
     out.depth_bits = bitcast<u32>(in.z_cam);
+    out.normal = vec4<f32>(n * 0.5 + vec3<f32>(0.5), 1.0);
     return out;
 }

@@ -69,17 +69,16 @@ impl OutputDir {
     }
 
     /// A fresh folder for one scene (a previous scene of the same id is removed first).
-    pub fn scene(&self, scene_id: &str, with_depth: bool, with_instance: bool) -> Result<SceneWriter, EmitError> {
+    /// Prepares `scenes/<scene_id>/` afresh, with the per-frame folders `subdirs` (`depth`, `instance`, ...).
+    pub fn scene(&self, scene_id: &str, subdirs: &[&str]) -> Result<SceneWriter, EmitError> {
         let rel = format!("scenes/{scene_id}");
         let dir = self.root.join(&rel);
         if dir.exists() {
             fs::remove_dir_all(&dir).map_err(io_err(&dir))?;
         }
         fs::create_dir_all(&dir).map_err(io_err(&dir))?;
-        for (sub, on) in [("depth", with_depth), ("instance", with_instance)] {
-            if on {
-                fs::create_dir_all(dir.join(sub)).map_err(io_err(&dir))?;
-            }
+        for sub in subdirs {
+            fs::create_dir_all(dir.join(sub)).map_err(io_err(&dir))?;
         }
         Ok(SceneWriter { dir, rel, files: BTreeMap::new() })
     }

@@ -578,6 +578,8 @@ pub struct DatasetRecord<'a, C: Serialize> {
     pub files: BTreeMap<String, String>,
     pub counts: Counts,
     pub adapter: AdapterRecord,
+    /// Addition: the semantic classes; a semantic map's value is an index into this list (0: background).
+    pub semantic_classes: &'a [String],
 }
 
 #[cfg(test)]
