@@ -182,8 +182,8 @@ pub fn build(
 struct FrameScratch {
     png: Vec<u8>,
     be: Vec<u8>,
-    /// Depth in millimetres, or semantic classes.
-    depth_mm: Vec<u16>,
+    /// One uint16 map: depth in millimetres, then semantic classes.
+    u16_px: Vec<u16>,
     rgb: Vec<u8>,
 }
 
@@ -218,7 +218,7 @@ fn emit_scene(
     let cameras = plan::frame_cameras(&planned.trajectory, &planned.intrinsics);
     let mut summary = VisibilitySummary::default();
     let mut frames_jsonl = Vec::new();
-    let mut scratch = FrameScratch { png: Vec::new(), be: Vec::new(), depth_mm: Vec::new(), rgb: Vec::new() };
+    let mut scratch = FrameScratch { png: Vec::new(), be: Vec::new(), u16_px: Vec::new(), rgb: Vec::new() };
     let (w, h) = (cam.width, cam.height);
 
     renderer.render_sequence(&cameras, |f: FrameImages<'_>| -> Result<(), BuildError> {
@@ -238,16 +238,16 @@ fn emit_scene(
         }
         if out.depth {
             let rel = format!("depth/{k}.png");
-            depth_to_mm(f.depth_m, &mut scratch.depth_mm);
-            png_u16(w, h, &scratch.depth_mm, &mut scratch.be, &mut scratch.png)
+            depth_to_mm(f.depth_m, &mut scratch.u16_px);
+            png_u16(w, h, &scratch.u16_px, &mut scratch.be, &mut scratch.png)
                 .map_err(|e| image_error(writer.path(&rel), e))?;
             writer.write(&rel, &scratch.png)?;
         }
         if out.semantic {
             let rel = format!("semantic/{k}.png");
-            scratch.depth_mm.clear();
-            scratch.depth_mm.extend(f.instance.iter().map(|&i| class_of.get(i as usize).copied().unwrap_or(0)));
-            png_u16(w, h, &scratch.depth_mm, &mut scratch.be, &mut scratch.png)
+            scratch.u16_px.clear();
+            scratch.u16_px.extend(f.instance.iter().map(|&i| class_of.get(i as usize).copied().unwrap_or(0)));
+            png_u16(w, h, &scratch.u16_px, &mut scratch.be, &mut scratch.png)
                 .map_err(|e| image_error(writer.path(&rel), e))?;
             writer.write(&rel, &scratch.png)?;
         }
