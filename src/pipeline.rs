@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use diorama_assets::Manifest;
-use diorama_render::{FrameImages, RenderError, Renderer};
+use diorama_render::mesh::CYLINDER_SEGMENTS;
+use diorama_render::{FrameImages, NEAR_M, RenderError, Renderer};
 use diorama_sim::qa::{self, QaSpec};
 use diorama_sim::seed;
+use diorama_sim::silhouette::unoccluded_px;
 use diorama_sim::visibility::{FrameVisibility, VisibilitySummary};
 
 use crate::config::Config;
@@ -227,7 +229,14 @@ fn emit_scene(
         times.encode += t_enc.elapsed();
         let t_emit = Instant::now();
         let k = f.index;
-        let vis = FrameVisibility::from_instance_map(f.instance, w, h);
+        let mut vis = FrameVisibility::from_instance_map(f.instance, w, h);
+        let pose = &planned.trajectory.poses[k as usize];
+        let counts: Vec<(u32, u32)> = planned
+            .apartment
+            .objects()
+            .map(|o| (o.id, unoccluded_px(&o.parts, pose, &planned.intrinsics, CYLINDER_SEGMENTS, NEAR_M)))
+            .collect();
+        vis.add_unoccluded(&counts);
         summary.add(k, &vis);
         records::frame_line(k, cam.fps, &planned.trajectory.poses[k as usize], &vis, &mut frames_jsonl);
         if out.instance {

@@ -142,6 +142,14 @@ fn default_build_is_complete_and_consistent() {
                     visible,
                     "frame {i} object {id}: visible_px vs instance map"
                 );
+                // Every listed object would show with nothing in front (unoccluded_px > 0), at least as much
+                // as it shows; hidden ones (visible_px 0) have no 2D box.
+                let unoccluded = v["unoccluded_px"].as_u64().expect("unoccluded_px is counted") as u32;
+                assert!(unoccluded > 0 && unoccluded >= visible, "frame {i} object {id}: {v}");
+                if visible == 0 {
+                    assert_eq!(v["bbox_2d"], serde_json::json!([0, 0, 0, 0]));
+                    continue;
+                }
                 seen.insert(id);
                 let obj = objects[&id];
                 let cs: Vec<[f64; 3]> = corners(&obj["obb"]).into_iter().map(|p| to_camera(t_wc, p)).collect();
@@ -170,6 +178,10 @@ fn default_build_is_complete_and_consistent() {
                         b[0] >= umin - 1.0 && b[2] <= umax + 1.0 && b[1] >= vmin - 1.0 && b[3] <= vmax + 1.0,
                         "frame {i} object {id}: bbox {b:?} outside projected box u [{umin}, {umax}] v [{vmin}, {vmax}]"
                     );
+                    // Its unoccluded silhouette fits in the projected box too (clipped to the image).
+                    let clip = |lo: f64, hi: f64, n: f64| (hi.min(n) - lo.max(0.0) + 2.0).max(0.0);
+                    let bound = clip(umin, umax, 640.0) * clip(vmin, vmax, 480.0);
+                    assert!(unoccluded as f64 <= bound, "frame {i} object {id}: {unoccluded} px in a {bound} px box");
                     checked_boxes += 1;
                 }
             }

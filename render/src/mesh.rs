@@ -27,7 +27,8 @@ pub struct SceneMesh {
 }
 
 /// Segments around a cylinder.
-const CYLINDER_SEGMENTS: usize = 20;
+/// Side facets of a tessellated cylinder (the silhouette counter in `sim` uses the same).
+pub const CYLINDER_SEGMENTS: usize = 20;
 
 fn apply(axes: &[[f32; 3]; 3], v: [f32; 3]) -> [f32; 3] {
     // `axes` are the columns (local x, y, z in world coordinates).

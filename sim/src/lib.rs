@@ -6,6 +6,7 @@
 pub mod camera;
 pub mod qa;
 pub mod seed;
+pub mod silhouette;
 pub mod trajectory;
 pub mod visibility;
 

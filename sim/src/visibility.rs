@@ -8,9 +8,10 @@ pub struct ObjectVisibility {
     pub id: u32,
     /// Pixels of the instance map equal to `id`.
     pub visible_px: u32,
-    /// Pixels the object would cover with nothing else drawn; not rendered yet (issue 4), so `None`.
+    /// Pixels the object would cover with nothing else drawn (from its geometry, see [`crate::silhouette`]);
+    /// `None` until [`FrameVisibility::add_unoccluded`] fills it in.
     pub unoccluded_px: Option<u32>,
-    /// Bounds of the visible pixels in pixel edges: `[u_min, v_min, u_max, v_max]`.
+    /// Bounds of the visible pixels in pixel edges: `[u_min, v_min, u_max, v_max]`; all 0 when none is visible.
     pub bbox_2d: [u32; 4],
 }
 
@@ -50,6 +51,22 @@ impl FrameVisibility {
         FrameVisibility { objects: acc.into_iter().flatten().collect() }
     }
 
+    /// Sets every object's unoccluded pixel count from `(id, unoccluded_px)` pairs, and lists the objects that
+    /// would show were nothing in front of them (unoccluded but not visible: `visible_px` 0). Stays sorted by id.
+    pub fn add_unoccluded(&mut self, counts: &[(u32, u32)]) {
+        for &(id, n) in counts {
+            match self.objects.binary_search_by_key(&id, |o| o.id) {
+                // The exact silhouette and the rasterizer can disagree on a few edge pixels (ties at pixel
+                // centres): never report fewer unoccluded pixels than visible ones.
+                Ok(i) => self.objects[i].unoccluded_px = Some(n.max(self.objects[i].visible_px)),
+                Err(i) if n > 0 => self
+                    .objects
+                    .insert(i, ObjectVisibility { id, visible_px: 0, unoccluded_px: Some(n), bbox_2d: [0; 4] }),
+                Err(_) => {}
+            }
+        }
+    }
+
     pub fn get(&self, id: u32) -> Option<&ObjectVisibility> {
         self.objects.binary_search_by_key(&id, |o| o.id).ok().map(|i| &self.objects[i])
     }
@@ -72,7 +89,7 @@ pub struct VisibilitySummary {
 impl VisibilitySummary {
     /// Folds in frame `k`; frames must come in order.
     pub fn add(&mut self, k: u32, frame: &FrameVisibility) {
-        for o in &frame.objects {
+        for o in frame.objects.iter().filter(|o| o.visible_px > 0) {
             let e = self.objects.entry(o.id).or_insert(ObjectSeen {
                 first_frame: k,
                 last_frame: k,
@@ -105,6 +122,20 @@ mod tests {
         assert_eq!(two.bbox_2d, [1, 0, 3, 2]);
         assert_eq!(v.get(5).unwrap().bbox_2d, [3, 2, 4, 3]);
         assert!(v.get(1).is_none());
+    }
+
+    #[test]
+    fn unoccluded_counts_fill_in_and_hidden_objects_join_the_list() {
+        let mut v = FrameVisibility::from_instance_map(&[0, 2, 2, 5], 4, 1);
+        v.add_unoccluded(&[(2, 3), (3, 4), (5, 1), (9, 0)]);
+        let ids: Vec<u32> = v.objects.iter().map(|o| o.id).collect();
+        assert_eq!(ids, [2, 3, 5], "hidden object 3 is listed in id order; 9 covers nothing");
+        assert_eq!(v.get(3).unwrap().visible_px, 0);
+        assert_eq!(v.get(2).unwrap().unoccluded_px, Some(3));
+        // The summary only counts frames that show an object.
+        let mut s = VisibilitySummary::default();
+        s.add(0, &v);
+        assert!(!s.objects.contains_key(&3));
     }
 
     #[test]

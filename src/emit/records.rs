@@ -447,7 +447,6 @@ pub fn scene_json(f: &SceneFacts<'_>) -> Vec<u8> {
 struct VisibilityRecord {
     id: u32,
     visible_px: u32,
-    /// Not rendered yet (issue 4): null.
     unoccluded_px: Option<u32>,
     bbox_2d: [u32; 4],
 }

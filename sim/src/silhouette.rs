@@ -1,0 +1,182 @@
+//! How many pixels an object would cover with nothing else drawn (`unoccluded_px`): its convex parts clipped by
+//! the near plane, projected through the pinhole, and counted by pixel centres row by row (the rasterizer's
+//! sampling), the union over parts taken per row. Exact geometry from the scene state, no rendering.
+
+use diorama_assets::PartKind;
+use diorama_layouts::Primitive;
+use diorama_layouts::geom::Vec3;
+
+use crate::camera::{CameraPose, Intrinsics};
+
+/// The corners of a part as the renderer tessellates it (a cylinder as a prism of `segments` sides).
+fn part_vertices(p: &Primitive, segments: usize) -> Vec<Vec3> {
+    let m = p.world_from_local;
+    let h = p.size * 0.5;
+    match p.kind {
+        PartKind::Box => (0..8)
+            .map(|i| {
+                let s = Vec3::new(
+                    if i & 1 == 0 { -h.x } else { h.x },
+                    if i & 2 == 0 { -h.y } else { h.y },
+                    if i & 4 == 0 { -h.z } else { h.z },
+                );
+                p.center + m * s
+            })
+            .collect(),
+        PartKind::Cylinder => (0..segments)
+            .flat_map(|i| {
+                let a = std::f32::consts::TAU * i as f32 / segments as f32;
+                let (x, y) = (h.x * a.cos(), h.x * a.sin());
+                [p.center + m * Vec3::new(x, y, -h.z), p.center + m * Vec3::new(x, y, h.z)]
+            })
+            .collect(),
+    }
+}
+
+/// Convex hull (counter-clockwise, Andrew's monotone chain) of 2D points.
+fn hull(mut pts: Vec<(f32, f32)>) -> Vec<(f32, f32)> {
+    pts.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    pts.dedup();
+    if pts.len() < 3 {
+        return pts;
+    }
+    let cross = |o: (f32, f32), a: (f32, f32), b: (f32, f32)| (a.0 - o.0) * (b.1 - o.1) - (a.1 - o.1) * (b.0 - o.0);
+    let mut out: Vec<(f32, f32)> = Vec::with_capacity(pts.len() + 1);
+    for pass in 0..2 {
+        let start = out.len();
+        let ordered: Box<dyn Iterator<Item = &(f32, f32)>> =
+            if pass == 0 { Box::new(pts.iter()) } else { Box::new(pts.iter().rev()) };
+        for &p in ordered {
+            while out.len() >= start + 2 && cross(out[out.len() - 2], out[out.len() - 1], p) <= 0.0 {
+                out.pop();
+            }
+            out.push(p);
+        }
+        out.pop();
+    }
+    out
+}
+
+/// The part's silhouette in pixel coordinates: its vertices in front of the near plane and the points where
+/// the segments between them cross it (the clipped convex body's corners are among these), projected, hulled.
+fn silhouette(p: &Primitive, pose: &CameraPose, k: &Intrinsics, segments: usize, near_m: f32) -> Vec<(f32, f32)> {
+    let cam: Vec<Vec3> = part_vertices(p, segments).into_iter().map(|v| pose.camera_from_world(v)).collect();
+    let mut kept: Vec<Vec3> = cam.iter().copied().filter(|v| v.z >= near_m).collect();
+    if kept.is_empty() {
+        return Vec::new();
+    }
+    if kept.len() < cam.len() {
+        for a in cam.iter().filter(|v| v.z < near_m) {
+            for b in cam.iter().filter(|v| v.z >= near_m) {
+                let t = (near_m - a.z) / (b.z - a.z);
+                kept.push(*a + (*b - *a) * t);
+            }
+        }
+    }
+    hull(kept.iter().map(|v| (k.fx * v.x / v.z + k.cx, k.fy * v.y / v.z + k.cy)).collect())
+}
+
+/// Pixels of a `width` x `height` image whose centres fall inside the union of the parts' silhouettes.
+pub fn unoccluded_px(parts: &[Primitive], pose: &CameraPose, k: &Intrinsics, segments: usize, near_m: f32) -> u32 {
+    let (w, h) = (k.width as i64, k.height as i64);
+    // Per row, the covered pixel ranges [i0, i1) of every part.
+    let mut spans: Vec<(i64, i64, i64)> = Vec::new();
+    for p in parts {
+        let poly = silhouette(p, pose, k, segments, near_m);
+        if poly.len() < 3 {
+            continue;
+        }
+        let (y0, y1) = poly.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), q| (a.min(q.1), b.max(q.1)));
+        let (j0, j1) = (((y0 - 0.5).ceil() as i64).max(0), ((y1 - 0.5).ceil() as i64).min(h));
+        for j in j0..j1 {
+            let y = j as f32 + 0.5;
+            let (mut xl, mut xr) = (f32::INFINITY, f32::NEG_INFINITY);
+            for e in 0..poly.len() {
+                let (a, b) = (poly[e], poly[(e + 1) % poly.len()]);
+                if (a.1 <= y && b.1 > y) || (b.1 <= y && a.1 > y) {
+                    let x = a.0 + (y - a.1) / (b.1 - a.1) * (b.0 - a.0);
+                    xl = xl.min(x);
+                    xr = xr.max(x);
+                }
+            }
+            if xl < xr {
+                let (i0, i1) = (((xl - 0.5).ceil() as i64).max(0), ((xr - 0.5).ceil() as i64).min(w));
+                if i0 < i1 {
+                    spans.push((j, i0, i1));
+                }
+            }
+        }
+    }
+    spans.sort_unstable();
+    let mut count = 0i64;
+    let mut current: Option<(i64, i64, i64)> = None;
+    for (j, i0, i1) in spans {
+        match current {
+            Some((cj, c0, c1)) if cj == j && i0 <= c1 => current = Some((cj, c0, c1.max(i1))),
+            _ => {
+                if let Some((_, c0, c1)) = current {
+                    count += c1 - c0;
+                }
+                current = Some((j, i0, i1));
+            }
+        }
+    }
+    if let Some((_, c0, c1)) = current {
+        count += c1 - c0;
+    }
+    count as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diorama_layouts::geom::Mat3;
+
+    fn cube(center: Vec3, side: f32) -> Primitive {
+        Primitive {
+            kind: PartKind::Box,
+            center,
+            size: Vec3::splat(side),
+            world_from_local: Mat3::IDENTITY,
+            color: [0.5; 3],
+        }
+    }
+
+    /// At the origin looking along +y (camera x = world x, camera y = world -z).
+    fn pose() -> CameraPose {
+        CameraPose::from_yaw_pitch(Vec3::ZERO, std::f32::consts::FRAC_PI_2, 0.0)
+    }
+
+    #[test]
+    fn a_face_on_square_covers_its_projected_area_exactly() {
+        // A 1 m cube whose near face is 2.5 m ahead: with f = 80 px, a 32 px square centred on the image.
+        let k = Intrinsics { fx: 80.0, fy: 80.0, cx: 80.0, cy: 60.0, width: 160, height: 120 };
+        let n = unoccluded_px(&[cube(Vec3::new(0.0, 3.0, 0.0), 1.0)], &pose(), &k, 20, 0.05);
+        assert_eq!(n, 32 * 32);
+    }
+
+    #[test]
+    fn overlapping_parts_count_once_and_the_image_clips() {
+        let k = Intrinsics { fx: 80.0, fy: 80.0, cx: 80.0, cy: 60.0, width: 160, height: 120 };
+        let a = cube(Vec3::new(0.0, 3.0, 0.0), 1.0);
+        let n = unoccluded_px(&[a.clone(), a.clone()], &pose(), &k, 20, 0.05);
+        assert_eq!(n, 32 * 32, "the same part twice is one silhouette");
+        // A huge wall close by covers the whole image, however far it reaches beyond it.
+        let wall = Primitive { size: Vec3::new(50.0, 0.1, 50.0), ..cube(Vec3::new(0.0, 1.0, 0.0), 1.0) };
+        assert_eq!(unoccluded_px(&[wall], &pose(), &k, 20, 0.05), 160 * 120);
+        // Behind the camera: nothing.
+        assert_eq!(unoccluded_px(&[cube(Vec3::new(0.0, -3.0, 0.0), 1.0)], &pose(), &k, 20, 0.05), 0);
+    }
+
+    #[test]
+    fn a_part_through_the_near_plane_is_clipped_not_mirrored() {
+        // A long box from 1 m behind the camera to 3 m ahead, below the eye: its visible part is what lies
+        // ahead of the near plane, a trapezoid reaching the bottom of the image.
+        let k = Intrinsics { fx: 80.0, fy: 80.0, cx: 80.0, cy: 60.0, width: 160, height: 120 };
+        let floor = Primitive { size: Vec3::new(1.0, 4.0, 0.1), ..cube(Vec3::new(0.0, 1.0, -1.0), 1.0) };
+        let n = unoccluded_px(&[floor], &pose(), &k, 20, 0.05);
+        // Its far edge 3 m ahead sits at v = 60 + 80 * 1/3 (top of the strip, 26.7 px below the centre); from
+        // there down to the image's bottom edge the strip widens: more than its far width (26.7 px) per row.
+        assert!(n > 27 * 33 && n < 160 * 34, "{n}");
+    }
+}
