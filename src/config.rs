@@ -114,6 +114,7 @@ pub struct OutputConfig {
     pub instance: bool,
     pub semantic: bool,
     pub normals: bool,
+    pub motion: bool,
     pub video_crf: u32,
     pub video_preset: String,
 }
@@ -196,6 +197,7 @@ impl Default for OutputConfig {
             instance: true,
             semantic: true,
             normals: false,
+            motion: false,
             video_crf: 18,
             video_preset: "veryfast".into(),
         }

@@ -8,13 +8,14 @@ use std::time::{Duration, Instant};
 use diorama_assets::Manifest;
 use diorama_render::mesh::CYLINDER_SEGMENTS;
 use diorama_render::{FrameImages, NEAR_M, RenderError, Renderer};
+use diorama_sim::motion::motion_vectors;
 use diorama_sim::qa::{self, QaSpec};
 use diorama_sim::seed;
 use diorama_sim::silhouette::unoccluded_px;
 use diorama_sim::visibility::{FrameVisibility, VisibilitySummary};
 
 use crate::config::Config;
-use crate::emit::images::{depth_to_mm, image_error, png_u16};
+use crate::emit::images::{depth_to_mm, image_error, png_flow_kitti, png_u16};
 use crate::emit::records::{self, AdapterRecord, Counts, DatasetRecord, SceneEntry, SceneFacts, ToolRecord};
 use crate::emit::video::VideoWriter;
 use crate::emit::{EmitError, OutputDir, SceneWriter};
@@ -187,6 +188,7 @@ struct FrameScratch {
     /// One uint16 map: depth in millimetres, then semantic classes.
     u16_px: Vec<u16>,
     rgb: Vec<u8>,
+    motion: Vec<Option<[f32; 2]>>,
 }
 
 fn emit_scene(
@@ -200,12 +202,17 @@ fn emit_scene(
 ) -> Result<(BTreeMap<String, String>, Vec<qa::Question>), BuildError> {
     let cam = &config.camera;
     let out = &config.output;
-    let subdirs: Vec<&str> =
-        [("depth", out.depth), ("instance", out.instance), ("semantic", out.semantic), ("normal", out.normals)]
-            .into_iter()
-            .filter(|(_, on)| *on)
-            .map(|(name, _)| name)
-            .collect();
+    let subdirs: Vec<&str> = [
+        ("depth", out.depth),
+        ("instance", out.instance),
+        ("semantic", out.semantic),
+        ("normal", out.normals),
+        ("motion", out.motion),
+    ]
+    .into_iter()
+    .filter(|(_, on)| *on)
+    .map(|(name, _)| name)
+    .collect();
     let mut writer: SceneWriter = dir.scene(id, &subdirs)?;
     let class_of = &planned.semantic_of;
     let mut video = VideoWriter::create(
@@ -220,7 +227,8 @@ fn emit_scene(
     let cameras = plan::frame_cameras(&planned.trajectory, &planned.intrinsics);
     let mut summary = VisibilitySummary::default();
     let mut frames_jsonl = Vec::new();
-    let mut scratch = FrameScratch { png: Vec::new(), be: Vec::new(), u16_px: Vec::new(), rgb: Vec::new() };
+    let mut scratch =
+        FrameScratch { png: Vec::new(), be: Vec::new(), u16_px: Vec::new(), rgb: Vec::new(), motion: Vec::new() };
     let (w, h) = (cam.width, cam.height);
 
     renderer.render_sequence(&cameras, |f: FrameImages<'_>| -> Result<(), BuildError> {
@@ -269,6 +277,19 @@ fn emit_scene(
             );
             let png = crate::emit::plan::png_rgb(w, h, &scratch.rgb).map_err(|e| image_error(writer.path(&rel), e))?;
             writer.write(&rel, &png)?;
+        }
+        if out.motion {
+            let rel = format!("motion/{k}.png");
+            if k == 0 {
+                scratch.motion.clear();
+                scratch.motion.resize((w * h) as usize, None);
+            } else {
+                let prev = &planned.trajectory.poses[k as usize - 1];
+                motion_vectors(f.depth_m, &planned.intrinsics, pose, prev, &mut scratch.motion);
+            }
+            png_flow_kitti(w, h, &scratch.motion, &mut scratch.be, &mut scratch.png)
+                .map_err(|e| image_error(writer.path(&rel), e))?;
+            writer.write(&rel, &scratch.png)?;
         }
         times.emit += t_emit.elapsed();
         progress.frame();

@@ -236,12 +236,12 @@ fn default_build_is_complete_and_consistent() {
 }
 
 #[test]
-fn normal_maps_are_written_when_asked() {
+fn normal_and_motion_maps_are_written_when_asked() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = tmp.path().join("n.toml");
     std::fs::write(
         &cfg,
-        "scenes = 1\n[room]\ncount = 1\noutdoor_share = 0.0\n[camera]\nframes = 8\n[output]\nnormals = true\n",
+        "scenes = 1\n[room]\ncount = 1\noutdoor_share = 0.0\n[camera]\nframes = 8\n[output]\nnormals = true\nmotion = true\n",
     )
     .unwrap();
     let out = tmp.path().join("ds");
@@ -265,4 +265,44 @@ fn normal_maps_are_written_when_asked() {
         }
     }
     assert!(floor_px > 1000, "the first frame shows the floor");
+
+    // Motion vectors agree with reprojecting the pixel's point (from the depth map, the intrinsics and T_wc of
+    // frames 3 and 2, all as emitted) into the previous frame.
+    let frames = read_jsonl(&dir.join("frames.jsonl"));
+    let kk = &scene["camera"]["intrinsics"];
+    let (fx, fy, cx, cy) = (f(&kk["fx"]), f(&kk["fy"]), f(&kk["cx"]), f(&kk["cy"]));
+    let (_, _, depth_mm) = read_png_u16(&dir.join("depth/3.png"));
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(dir.join("motion/3.png")).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut raw = vec![0; reader.output_buffer_size().unwrap()];
+    reader.next_frame(&mut raw).unwrap();
+    let flow: Vec<u16> = raw.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+    let (now, prev) = (&frames[3]["T_wc"], &frames[2]["T_wc"]);
+    let mut checked = 0;
+    for p in (0..(w * h) as usize).step_by(97) {
+        let z = depth_mm[p] as f64 / 1000.0;
+        if z == 0.0 {
+            assert_eq!(flow[p * 3 + 2], 0, "no surface, no vector");
+            continue;
+        }
+        assert_eq!(flow[p * 3 + 2], 1);
+        let (u, v) = ((p % w as usize) as f64 + 0.5, (p / w as usize) as f64 + 0.5);
+        // The expected vector for a depth z: reproject the pixel's point into the previous camera.
+        let expected = |z: f64| {
+            let pc = [(u - cx) / fx * z, (v - cy) / fy * z, z];
+            let pw: Vec<f64> =
+                (0..3).map(|r| (0..3).map(|c| f(&now[r][c]) * pc[c]).sum::<f64>() + f(&now[r][3])).collect();
+            let q = to_camera(prev, [pw[0], pw[1], pw[2]]);
+            (u - (fx * q[0] / q[2] + cx), v - (fy * q[1] / q[2] + cy))
+        };
+        let du = (flow[p * 3] as f64 - 32768.0) / 64.0;
+        let dv = (flow[p * 3 + 1] as f64 - 32768.0) / 64.0;
+        // The depth map is stored to the millimetre: the tolerance is what half a millimetre changes (close
+        // surfaces move a lot), plus the 1/64 px of the encoding.
+        let (e, lo, hi) = (expected(z), expected(z - 0.0005), expected(z + 0.0005));
+        let tol = 0.02 + (lo.0 - hi.0).abs().max((lo.1 - hi.1).abs());
+        assert!((du - e.0).abs() < tol && (dv - e.1).abs() < tol, "pixel {p}: ({du}, {dv}) vs {e:?} (tolerance {tol})");
+        checked += 1;
+    }
+    assert!(checked > 1000, "only {checked} pixels checked");
 }

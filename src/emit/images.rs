@@ -23,6 +23,34 @@ pub fn png_u16(
     writer.finish()
 }
 
+/// Motion vectors in the KITTI optical-flow encoding, as a 16-bit RGB PNG: R and G hold `du * 64 + 32768` and
+/// `dv * 64 + 32768` (clamped), B is 1 where the vector is valid and 0 elsewhere.
+pub fn png_flow_kitti(
+    width: u32,
+    height: u32,
+    flow: &[Option<[f32; 2]>],
+    be: &mut Vec<u8>,
+    out: &mut Vec<u8>,
+) -> Result<(), png::EncodingError> {
+    out.clear();
+    be.clear();
+    let enc16 = |x: f32| (x * 64.0 + 32768.0).round().clamp(0.0, 65535.0) as u16;
+    be.extend(flow.iter().flat_map(|m| {
+        let [r, g, b] = match m {
+            Some([du, dv]) => [enc16(*du), enc16(*dv), 1u16],
+            None => [0, 0, 0],
+        };
+        [r.to_be_bytes(), g.to_be_bytes(), b.to_be_bytes()].concat()
+    }));
+    let mut enc = png::Encoder::new(&mut *out, width, height);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Sixteen);
+    enc.set_compression(png::Compression::Fast);
+    let mut writer = enc.write_header()?;
+    writer.write_image_data(be)?;
+    writer.finish()
+}
+
 /// Depth in metres to millimetres; 0 (no surface) stays 0, beyond 65.535 m saturates.
 pub fn depth_to_mm(depth_m: &[f32], out: &mut Vec<u16>) {
     out.clear();
