@@ -1,7 +1,7 @@
 //! A furnished scene of one or more rooms: a single room, or the rooms of an apartment joined by doors.
 //! Object ids are unique across the rooms, so one instance map and one scene.json cover them all.
 
-use crate::constraints::{NAV_CELL_M, check_constraints};
+use crate::constraints::NAV_CELL_M;
 use crate::geom::Vec2;
 use crate::nav::{NavGrid, door_step};
 use crate::scene::{Constraint, Door, Layout, SceneObject};
@@ -26,22 +26,18 @@ impl Apartment {
         Apartment { rooms: vec![layout], constraints: Vec::new() }
     }
 
-    /// Joins furnished rooms: room k's object ids follow room k-1's (parents and anchors follow them), each
-    /// room is certified again so its report speaks of the ids the scene uses, and the rooms' connection is
-    /// checked with the first room's agent radius.
-    pub fn join(mut rooms: Vec<Layout>) -> Apartment {
-        let mut offset = 0;
-        for l in &mut rooms {
-            if offset > 0 {
-                for o in &mut l.objects {
-                    o.id += offset;
-                    o.parent = o.parent.map(|p| p + offset);
-                    o.anchor = o.anchor.map(|a| a + offset);
-                }
-                l.report.constraints = check_constraints(l, l.report.front_clearance_m, l.report.agent_radius_m);
-            }
-            offset = l.objects.iter().map(|o| o.id).max().unwrap_or(offset);
-        }
+    /// Joins rooms furnished with ids that run on from room to room (see [`Optimizer::furnish`]'s `first_id`),
+    /// and checks the rooms' connection with the first room's agent radius.
+    ///
+    /// [`Optimizer::furnish`]: crate::Optimizer::furnish
+    pub fn join(rooms: Vec<Layout>) -> Apartment {
+        debug_assert!(
+            rooms.windows(2).all(|w| {
+                let last = w[0].objects.iter().map(|o| o.id).max().unwrap_or(0);
+                w[1].objects.iter().all(|o| o.id > last)
+            }),
+            "object ids must run on from room to room"
+        );
         let mut apartment = Apartment { rooms, constraints: Vec::new() };
         let radius = apartment.rooms.first().map_or(0.2, |l| l.report.agent_radius_m);
         apartment.constraints = check_apartment(&apartment, radius).into_iter().collect();

@@ -371,6 +371,8 @@ pub fn furnish_apartment(
     let height = crate::shell::sample(rng, spec.height_m);
     let eps = 1e-3;
     let mut out = Vec::new();
+    // Object ids run on from room to room.
+    let mut next_id = 1;
     for r in &plan.rooms {
         let mut doors: Vec<Door> = plan
             .doors
@@ -413,9 +415,10 @@ pub fn furnish_apartment(
         crate::shell::maybe_notch(&mut room, &doors, spec.l_shaped_share, rng);
         let mut last = None;
         for _ in 0..ROOM_ATTEMPTS {
-            match Optimizer.furnish(&r.room_type, room.clone(), doors.clone(), exterior, spec, manifest, rng) {
+            match Optimizer.furnish(&r.room_type, room.clone(), doors.clone(), exterior, next_id, spec, manifest, rng) {
                 Ok(layout) => {
                     last = None;
+                    next_id = layout.objects.iter().map(|o| o.id).max().unwrap_or(next_id) + 1;
                     out.push(layout);
                     break;
                 }

@@ -140,7 +140,7 @@ impl LayoutGenerator for Optimizer {
         let mut room = room;
         maybe_notch(&mut room, &[], spec.l_shaped_share, rng);
         let door = place_door(&room, spec.door_width_m, spec.door_height_m, rng)?;
-        self.furnish(&room_type, room, vec![door], [true; 4], spec, manifest, rng)
+        self.furnish(&room_type, room, vec![door], [true; 4], 1, spec, manifest, rng)
     }
 }
 
@@ -153,7 +153,8 @@ fn check_categories(spec: &LayoutSpec, manifest: &Manifest) -> Result<(), Layout
 
 impl Optimizer {
     /// Furnishes a given room (anywhere in the world, with its doors; windows only in `exterior` walls) with
-    /// the program of `room_type`, and certifies it.
+    /// the program of `room_type`, and certifies it. Object ids start at `first_id` (an apartment's rooms
+    /// number their objects one after another, so the certificate names the ids the scene uses).
     #[allow(clippy::too_many_arguments)]
     pub fn furnish(
         &self,
@@ -161,6 +162,7 @@ impl Optimizer {
         room: Room,
         doors: Vec<Door>,
         exterior: [bool; 4],
+        first_id: u32,
         spec: &LayoutSpec,
         manifest: &Manifest,
         rng: &mut ChaCha8Rng,
@@ -212,6 +214,7 @@ impl Optimizer {
 
         let mut objects = structure;
         objects.extend(renumber(state.objs, objects.len() as u32 + 1));
+        shift_ids(&mut objects, first_id.saturating_sub(1));
         let mut layout = Layout {
             room,
             doors,
@@ -270,6 +273,15 @@ fn within(own: [f32; 2], limit: [f32; 2]) -> [f32; 2] {
 }
 
 /// Gives objects consecutive ids from `first`, rewriting anchors and parents.
+/// Adds `offset` to every id, parent and anchor.
+fn shift_ids(objs: &mut [SceneObject], offset: u32) {
+    for o in objs {
+        o.id += offset;
+        o.parent = o.parent.map(|p| p + offset);
+        o.anchor = o.anchor.map(|a| a + offset);
+    }
+}
+
 fn renumber(mut objs: Vec<SceneObject>, first: u32) -> Vec<SceneObject> {
     let map: Vec<(u32, u32)> = objs.iter().enumerate().map(|(i, o)| (o.id, first + i as u32)).collect();
     let new_id =
