@@ -15,7 +15,7 @@ use diorama_sim::silhouette::unoccluded_px;
 use diorama_sim::visibility::{FrameVisibility, VisibilitySummary};
 
 use crate::config::Config;
-use crate::emit::images::{depth_to_mm, image_error, png_flow_kitti, png_u16};
+use crate::emit::images::{depth_to_mm, image_error, png_flow_kitti, png_rgb8, png_u16};
 use crate::emit::records::{self, AdapterRecord, Counts, DatasetRecord, SceneEntry, SceneFacts, ToolRecord};
 use crate::emit::video::VideoWriter;
 use crate::emit::{EmitError, OutputDir, SceneWriter};
@@ -181,7 +181,8 @@ pub fn build(
     })
 }
 
-/// Reused per-frame buffers, so the frame loop allocates nothing per frame.
+/// Buffers the frame loop reuses for its maps and encodings (the silhouette counts still allocate per part).
+#[derive(Default)]
 struct FrameScratch {
     png: Vec<u8>,
     be: Vec<u8>,
@@ -189,6 +190,8 @@ struct FrameScratch {
     u16_px: Vec<u16>,
     rgb: Vec<u8>,
     motion: Vec<Option<[f32; 2]>>,
+    /// (object id, unoccluded pixels) of the frame.
+    unoccluded: Vec<(u32, u32)>,
 }
 
 fn emit_scene(
@@ -227,8 +230,7 @@ fn emit_scene(
     let cameras = plan::frame_cameras(&planned.trajectory, &planned.intrinsics);
     let mut summary = VisibilitySummary::default();
     let mut frames_jsonl = Vec::new();
-    let mut scratch =
-        FrameScratch { png: Vec::new(), be: Vec::new(), u16_px: Vec::new(), rgb: Vec::new(), motion: Vec::new() };
+    let mut scratch = FrameScratch::default();
     let (w, h) = (cam.width, cam.height);
 
     renderer.render_sequence(&cameras, |f: FrameImages<'_>| -> Result<(), BuildError> {
@@ -239,14 +241,16 @@ fn emit_scene(
         let k = f.index;
         let mut vis = FrameVisibility::from_instance_map(f.instance, w, h);
         let pose = &planned.trajectory.poses[k as usize];
-        let counts: Vec<(u32, u32)> = planned
-            .apartment
-            .objects()
-            .map(|o| (o.id, unoccluded_px(&o.parts, pose, &planned.intrinsics, CYLINDER_SEGMENTS, NEAR_M)))
-            .collect();
-        vis.add_unoccluded(&counts);
+        scratch.unoccluded.clear();
+        scratch.unoccluded.extend(
+            planned
+                .apartment
+                .objects()
+                .map(|o| (o.id, unoccluded_px(&o.parts, pose, &planned.intrinsics, CYLINDER_SEGMENTS, NEAR_M))),
+        );
+        vis.add_unoccluded(&scratch.unoccluded);
         summary.add(k, &vis);
-        records::frame_line(k, cam.fps, &planned.trajectory.poses[k as usize], &vis, &mut frames_jsonl);
+        records::frame_line(k, cam.fps, pose, &vis, &mut frames_jsonl);
         if out.instance {
             let rel = format!("instance/{k}.png");
             png_u16(w, h, f.instance, &mut scratch.be, &mut scratch.png)
@@ -275,8 +279,9 @@ fn emit_scene(
             scratch.rgb.extend(
                 f.normal_rgba8.chunks_exact(4).flat_map(|p| if p[3] == 0 { [0; 3] } else { [p[0], p[1], p[2]] }),
             );
-            let png = crate::emit::plan::png_rgb(w, h, &scratch.rgb).map_err(|e| image_error(writer.path(&rel), e))?;
-            writer.write(&rel, &png)?;
+            png_rgb8(w, h, &scratch.rgb, png::Compression::Fast, &mut scratch.png)
+                .map_err(|e| image_error(writer.path(&rel), e))?;
+            writer.write(&rel, &scratch.png)?;
         }
         if out.motion {
             let rel = format!("motion/{k}.png");
@@ -333,7 +338,9 @@ fn emit_scene(
     let path: Vec<_> = planned.trajectory.poses.iter().map(|p| p.position).collect();
     let (pw, ph, rgb) =
         crate::emit::plan::draw(&planned.apartment, &path, planned.apartment.rooms[0].report.agent_radius_m);
-    let png = crate::emit::plan::png_rgb(pw, ph, &rgb).map_err(|e| image_error(writer.path("plan.png"), e))?;
+    let mut png = Vec::new();
+    png_rgb8(pw, ph, &rgb, png::Compression::default(), &mut png)
+        .map_err(|e| image_error(writer.path("plan.png"), e))?;
     writer.write("plan.png", &png)?;
     times.emit += t_emit.elapsed();
     Ok((writer.into_files(), questions))

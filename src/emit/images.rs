@@ -1,4 +1,5 @@
-//! Per-frame ground-truth images: uint16 PNG (depth in millimetres, instance ids).
+//! PNG encoders of the emitted images: uint16 maps (depth in millimetres, instance ids, semantic classes), RGB8
+//! (normals, the top-down plan) and 16-bit RGB flow.
 
 use super::EmitError;
 
@@ -20,6 +21,24 @@ pub fn png_u16(
     enc.set_compression(png::Compression::Fast);
     let mut writer = enc.write_header()?;
     writer.write_image_data(be)?;
+    writer.finish()
+}
+
+/// Encodes RGB8 rows (row 0 at the top) into `out`; per-frame maps use `Compression::Fast`.
+pub fn png_rgb8(
+    width: u32,
+    height: u32,
+    rgb: &[u8],
+    compression: png::Compression,
+    out: &mut Vec<u8>,
+) -> Result<(), png::EncodingError> {
+    out.clear();
+    let mut enc = png::Encoder::new(&mut *out, width, height);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(compression);
+    let mut writer = enc.write_header()?;
+    writer.write_image_data(rgb)?;
     writer.finish()
 }
 

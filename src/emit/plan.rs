@@ -268,18 +268,6 @@ pub fn draw(apartment: &Apartment, camera_path: &[Vec3], agent_radius_m: f32) ->
     (cv.w as u32, cv.h as u32, cv.rgb)
 }
 
-/// Encodes RGB8 rows as a PNG.
-pub fn png_rgb(width: u32, height: u32, rgb: &[u8]) -> Result<Vec<u8>, png::EncodingError> {
-    let mut out = Vec::new();
-    let mut enc = png::Encoder::new(&mut out, width, height);
-    enc.set_color(png::ColorType::Rgb);
-    enc.set_depth(png::BitDepth::Eight);
-    let mut writer = enc.write_header()?;
-    writer.write_image_data(rgb)?;
-    writer.finish()?;
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
