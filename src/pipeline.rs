@@ -100,14 +100,8 @@ pub fn build(
 ) -> Result<BuildSummary, BuildError> {
     let started = Instant::now();
     let manifest = load_manifest(config, config_dir)?;
-    // Unknown categories are config errors: catch them before touching the output folder.
-    if let Some(bad) = config.objects.categories.iter().find(|c| manifest.get(c).is_none()) {
-        return Err(PlanError::Layout(diorama_layouts::LayoutError::UnknownCategory(bad.clone())).into());
-    }
-    if let Some(bad) = config.room.types.iter().find(|t| !manifest.rooms.contains_key(*t)) {
-        return Err(PlanError::Layout(diorama_layouts::LayoutError::UnknownRoomType(bad.clone())).into());
-    }
-    plan::check_room_types(config, &manifest)?;
+    // Config errors only the manifest reveals: catch them before touching the output folder.
+    plan::check_against_manifest(config, &manifest)?;
     let dir = OutputDir::prepare(out)?;
     let mut renderer =
         Renderer::with_backend(config.camera.width, config.camera.height, config.render.backend_choice())?;

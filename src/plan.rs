@@ -31,8 +31,15 @@ pub enum PlanError {
     NoOutdoorType(f32),
 }
 
-/// Config problems only the manifest can reveal: outdoor types among the room types, or none to draw from.
-pub fn check_room_types(config: &Config, manifest: &Manifest) -> Result<(), PlanError> {
+/// Config problems only the manifest can reveal: unknown categories or room types, outdoor types among the
+/// room types, or no outdoor type to draw from.
+pub fn check_against_manifest(config: &Config, manifest: &Manifest) -> Result<(), PlanError> {
+    if let Some(bad) = config.objects.categories.iter().find(|c| manifest.get(c).is_none()) {
+        return Err(LayoutError::UnknownCategory(bad.clone()).into());
+    }
+    if let Some(bad) = config.room.types.iter().find(|t| !manifest.rooms.contains_key(*t)) {
+        return Err(LayoutError::UnknownRoomType(bad.clone()).into());
+    }
     if let Some(t) = config.room.types.iter().find(|t| manifest.rooms.get(t.as_str()).is_some_and(|r| r.outdoor)) {
         return Err(PlanError::OutdoorInTypes(t.clone()));
     }

@@ -433,18 +433,14 @@ pub mod tests_support {
     use super::*;
     use crate::scene::{Layout, LayoutReport};
 
+    /// An indoor rectangular room `width_m` x `depth_m` x `height_m` at the origin.
+    pub fn rect_room(width_m: f32, depth_m: f32, height_m: f32) -> Room {
+        Room { id: 0, name: "room".into(), origin: Vec2::ZERO, width_m, depth_m, height_m, outdoor: false, notch: None }
+    }
+
     /// A 4 x 3 x 2.6 m room with a door in wall 0 and no furniture.
     pub fn open_room() -> Layout {
-        let room = Room {
-            id: 0,
-            name: "room".into(),
-            origin: Vec2::ZERO,
-            width_m: 4.0,
-            depth_m: 3.0,
-            height_m: 2.6,
-            outdoor: false,
-            notch: None,
-        };
+        let room = rect_room(4.0, 3.0, 2.6);
         let door = Door { wall: 0, leads_to: None, center: Vec3::new(2.0, 0.0, 0.0), width_m: 0.9, height_m: 2.1 };
         let objects = structure(&room, std::slice::from_ref(&door), &[]);
         Layout { room, doors: vec![door], windows: vec![], objects, report: LayoutReport::default() }
@@ -453,22 +449,14 @@ pub mod tests_support {
 
 #[cfg(test)]
 mod tests {
+    use super::tests_support::rect_room;
     use super::*;
     use diorama_assets::Manifest;
 
     #[test]
     fn front_zone_lies_in_front_of_a_wall_object() {
         let m = Manifest::builtin();
-        let room = Room {
-            id: 0,
-            name: "r".into(),
-            origin: Vec2::ZERO,
-            width_m: 4.0,
-            depth_m: 4.0,
-            height_m: 2.6,
-            outdoor: false,
-            notch: None,
-        };
+        let room = rect_room(4.0, 4.0, 2.6);
         // A cabinet against wall 0 (y = 0) faces +y: its zone spans y in [depth, depth + 0.6].
         let (pos, yaw) = wall_pose(&room, 0, 2.0, 0.5);
         let o = instantiate(7, "cabinet", m.get("cabinet").unwrap(), pos, yaw, Vec3::new(1.0, 0.5, 0.9));
@@ -518,14 +506,9 @@ mod tests {
         use crate::scene::Notch;
         // A 5 x 4 m room without its 2 x 1.5 m corner at (5, 4).
         let room = Room {
-            id: 0,
-            name: "r".into(),
             origin: Vec2::new(1.0, 1.0),
-            width_m: 5.0,
-            depth_m: 4.0,
-            height_m: 2.6,
-            outdoor: false,
             notch: Some(Notch { corner: 2, size: Vec2::new(2.0, 1.5) }),
+            ..rect_room(5.0, 4.0, 2.6)
         };
         assert_eq!(room.area_m2(), 20.0 - 3.0);
         let poly = room.polygon();
@@ -557,16 +540,7 @@ mod tests {
 
     #[test]
     fn inside_margin_is_the_distance_to_the_nearest_wall_floor_or_ceiling() {
-        let room = Room {
-            id: 0,
-            name: "r".into(),
-            origin: Vec2::ZERO,
-            width_m: 4.0,
-            depth_m: 3.0,
-            height_m: 2.5,
-            outdoor: false,
-            notch: None,
-        };
+        let room = rect_room(4.0, 3.0, 2.5);
         // A 1 m cube standing on the floor 0.5 m from wall 3 (x = 0): its margin is 0 (on the floor).
         let on_floor = Obb { center: Vec3::new(1.0, 1.5, 0.5), size: Vec3::ONE, world_from_local: Mat3::IDENTITY };
         assert!(inside_margin(&room, &on_floor).abs() <= 1e-4 + 1e-6);
@@ -588,16 +562,7 @@ mod tests {
 
     #[test]
     fn door_and_window_zones_sit_against_their_walls() {
-        let room = Room {
-            id: 0,
-            name: "r".into(),
-            origin: Vec2::ZERO,
-            width_m: 4.0,
-            depth_m: 3.0,
-            height_m: 2.5,
-            outdoor: false,
-            notch: None,
-        };
+        let room = rect_room(4.0, 3.0, 2.5);
         // A door in wall 1 (x = 4) at y = 1.5: its swing zone spans x in [3.1, 4], y in [0.95, 2.05].
         let door = Door { wall: 1, leads_to: None, center: Vec3::new(4.0, 1.5, 0.0), width_m: 0.9, height_m: 2.1 };
         let z = door_zone(&room, &door);
