@@ -27,6 +27,7 @@ pub struct Config {
     pub room: RoomConfig,
     pub objects: ObjectsConfig,
     pub camera: CameraConfig,
+    pub lighting: LightingConfig,
     pub qa: QaConfig,
     pub render: RenderConfig,
     pub output: OutputConfig,
@@ -72,6 +73,32 @@ pub struct CameraConfig {
     pub eye_height_m: f32,
     pub tilt_down_deg: f32,
     pub clearance_m: f32,
+    /// Meter each room and adapt (true), or keep `ev100` fixed.
+    pub auto_exposure: bool,
+    /// Exposure value at ISO 100 when auto-exposure is off.
+    pub ev100: f32,
+    /// Added to the metered exposure, in stops (positive = brighter).
+    pub exposure_compensation_ev: f32,
+}
+
+/// The scene's light in physical units.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LightingConfig {
+    /// Flux of a room's ceiling panels per square metre of floor, lumens.
+    pub lamp_lm_per_m2: f32,
+    /// Direct sunlight on a surface facing the sun, lux (0: no sun).
+    pub sun_lux: f32,
+    /// Skylight on a horizontal surface under the open sky, lux (0: night).
+    pub sky_lux: f32,
+    /// Range of the sun's elevation above the horizon, degrees (seeded per scene, as is its azimuth).
+    pub sun_elevation_deg: [f32; 2],
+}
+
+impl Default for LightingConfig {
+    fn default() -> Self {
+        LightingConfig { lamp_lm_per_m2: 150.0, sun_lux: 30_000.0, sky_lux: 10_000.0, sun_elevation_deg: [20.0, 60.0] }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -88,15 +115,32 @@ pub struct QaConfig {
 pub struct RenderConfig {
     /// "auto", "vulkan" or "gl".
     pub backend: String,
+    /// Samples per pixel for the colour (1 or 4); ground truth is never anti-aliased.
+    pub msaa: u32,
+    /// Texels per side of each face of a ceiling light's cube shadow map.
+    pub shadow_map_px: u32,
+    /// Texels per side of the sun's shadow map.
+    pub sun_shadow_map_px: u32,
 }
 
 impl Default for RenderConfig {
     fn default() -> Self {
-        RenderConfig { backend: "auto".into() }
+        RenderConfig { backend: "auto".into(), msaa: 4, shadow_map_px: 512, sun_shadow_map_px: 2048 }
     }
 }
 
 impl RenderConfig {
+    /// The renderer's settings (the config was validated).
+    pub fn settings(&self) -> diorama_render::RenderSettings {
+        diorama_render::RenderSettings {
+            backend: self.backend_choice(),
+            msaa_samples: self.msaa,
+            shadow_map_px: self.shadow_map_px,
+            sun_shadow_map_px: self.sun_shadow_map_px,
+            ..Default::default()
+        }
+    }
+
     /// The backend as the renderer takes it (the config was validated).
     pub fn backend_choice(&self) -> diorama_render::BackendChoice {
         match self.backend.as_str() {
@@ -129,6 +173,7 @@ impl Default for Config {
             room: RoomConfig::default(),
             objects: ObjectsConfig::default(),
             camera: CameraConfig::default(),
+            lighting: LightingConfig::default(),
             qa: QaConfig::default(),
             render: RenderConfig::default(),
             output: OutputConfig::default(),
@@ -180,6 +225,9 @@ impl Default for CameraConfig {
             eye_height_m: 1.6,
             tilt_down_deg: 20.0,
             clearance_m: 0.2,
+            auto_exposure: true,
+            ev100: 7.0,
+            exposure_compensation_ev: 0.0,
         }
     }
 }
@@ -326,6 +374,42 @@ impl Config {
                     c.width, c.height
                 ),
             );
+        }
+        if !(-6.0..=24.0).contains(&c.ev100) {
+            return bad("camera.ev100", format!("must be -6 to 24, got {}", c.ev100));
+        }
+        if !(-8.0..=8.0).contains(&c.exposure_compensation_ev) {
+            return bad(
+                "camera.exposure_compensation_ev",
+                format!("must be -8 to 8 stops, got {}", c.exposure_compensation_ev),
+            );
+        }
+        let l = &self.lighting;
+        if !(0.0..=5000.0).contains(&l.lamp_lm_per_m2) {
+            return bad("lighting.lamp_lm_per_m2", format!("must be 0 to 5000 lm/m², got {}", l.lamp_lm_per_m2));
+        }
+        if !(0.0..=150_000.0).contains(&l.sun_lux) {
+            return bad("lighting.sun_lux", format!("must be 0 to 150000 lux, got {}", l.sun_lux));
+        }
+        if !(0.0..=60_000.0).contains(&l.sky_lux) {
+            return bad("lighting.sky_lux", format!("must be 0 to 60000 lux, got {}", l.sky_lux));
+        }
+        let [lo, hi] = l.sun_elevation_deg;
+        if !(lo >= 1.0 && lo <= hi && hi <= 90.0) {
+            return bad(
+                "lighting.sun_elevation_deg",
+                format!("must be [min, max] with 1 <= min <= max <= 90, got {:?}", l.sun_elevation_deg),
+            );
+        }
+        let r = &self.render;
+        if r.msaa != 1 && r.msaa != 4 {
+            return bad("render.msaa", format!("must be 1 (off) or 4, got {}", r.msaa));
+        }
+        if !(64..=4096).contains(&r.shadow_map_px) {
+            return bad("render.shadow_map_px", format!("must be 64 to 4096, got {}", r.shadow_map_px));
+        }
+        if !(256..=8192).contains(&r.sun_shadow_map_px) {
+            return bad("render.sun_shadow_map_px", format!("must be 256 to 8192, got {}", r.sun_shadow_map_px));
         }
         if c.fps == 0 || c.fps > 240 {
             return bad("camera.fps", format!("must be 1 to 240, got {}", c.fps));

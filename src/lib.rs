@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod emit;
+pub mod lighting;
 pub mod pipeline;
 pub mod plan;
 

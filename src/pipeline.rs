@@ -103,8 +103,7 @@ pub fn build(
     // Config errors only the manifest reveals: catch them before touching the output folder.
     plan::check_against_manifest(config, &manifest)?;
     let dir = OutputDir::prepare(out)?;
-    let mut renderer =
-        Renderer::with_backend(config.camera.width, config.camera.height, config.render.backend_choice())?;
+    let mut renderer = Renderer::with_settings(config.camera.width, config.camera.height, config.render.settings())?;
     let mut times = StageTimes::default();
     let mut entries = Vec::new();
     let mut all_qa = Vec::new();
@@ -220,8 +219,8 @@ fn emit_scene(
         out.video_crf,
         &out.video_preset,
     )?;
-    renderer.load_scene(&planned.mesh, &planned.lights, 0.35, 1.0);
-    let cameras = plan::frame_cameras(&planned.trajectory, &planned.intrinsics);
+    renderer.load_scene(&planned.mesh, &planned.lighting);
+    let cameras = plan::frame_cameras(&planned.trajectory, &planned.intrinsics, &planned.ev100);
     let mut summary = VisibilitySummary::default();
     let mut frames_jsonl = Vec::new();
     let mut scratch = FrameScratch::default();
@@ -229,7 +228,7 @@ fn emit_scene(
 
     renderer.render_sequence(&cameras, |f: FrameImages<'_>| -> Result<(), BuildError> {
         let t_enc = Instant::now();
-        video.push_rgba(f.color_rgba8)?;
+        video.push_yuv(&f.yuv)?;
         times.encode += t_enc.elapsed();
         let t_emit = Instant::now();
         let k = f.index;
@@ -244,7 +243,7 @@ fn emit_scene(
         );
         vis.add_unoccluded(&scratch.unoccluded);
         summary.add(k, &vis);
-        records::frame_line(k, cam.fps, pose, &vis, &mut frames_jsonl);
+        records::frame_line(k, cam.fps, pose, planned.ev100[k as usize], &vis, &mut frames_jsonl);
         if out.instance {
             let rel = format!("instance/{k}.png");
             png_u16(w, h, f.instance, &mut scratch.be, &mut scratch.png)
@@ -312,13 +311,14 @@ fn emit_scene(
         Vec::new()
     };
     writer.write("qa.jsonl", &records::qa_lines(id, &questions))?;
-    let lights = plan::light_records(&planned.lights);
+    let lights = plan::light_records(&planned.lighting);
     let facts = SceneFacts {
         scene_id: id,
         seed: planned.scene_seed,
         apartment: &planned.apartment,
         layout_attempts: planned.attempts,
         lights: &lights,
+        texture_offsets: &planned.texture_offsets,
         intrinsics: &planned.intrinsics,
         fps: cam.fps,
         frame_count: cam.frames,

@@ -1,16 +1,19 @@
 //! Turning a config into a planned scene: a layout (one room, or an apartment of several) whose walkthrough
 //! keeps its clearance and sees every object, plus the mesh and lights the renderer needs. Pure: no IO, no GPU.
 
+use std::collections::BTreeMap;
+
 use diorama_assets::{Manifest, PartKind};
 use diorama_layouts::floorplan::{PlanSpec, furnish_apartment, plan_apartment};
 use diorama_layouts::{Apartment, LayoutError, LayoutGenerator, LayoutSpec, Optimizer};
-use diorama_render::{FrameCamera, Light, SceneMesh};
+use diorama_render::{Emitter, FrameCamera, Lighting, SceneMesh};
 use diorama_sim::trajectory::{Trajectory, WalkthroughSpec, walkthrough};
 use diorama_sim::{Intrinsics, seed};
 use rand::RngExt;
 
 use crate::config::Config;
 use crate::emit::records::{LightRecord, r};
+use crate::lighting::{frame_ev100, scene_lighting, surface_of};
 
 /// Layout attempts per scene before giving up.
 pub const MAX_LAYOUT_ATTEMPTS: u32 = 30;
@@ -56,7 +59,11 @@ pub struct PlannedScene {
     pub trajectory: Trajectory,
     pub intrinsics: Intrinsics,
     pub mesh: SceneMesh,
-    pub lights: Vec<Light>,
+    pub lighting: Lighting,
+    /// The camera's exposure value (ISO 100) at each frame.
+    pub ev100: Vec<f32>,
+    /// Where each object's textures start, metres.
+    pub texture_offsets: BTreeMap<u32, [f32; 2]>,
     /// Semantic class (index into [`semantic_classes`]) of every object id; 0 (background) for id 0.
     pub semantic_of: Vec<u16>,
 }
@@ -199,7 +206,7 @@ pub fn plan_scene(config: &Config, manifest: &Manifest, index: u32) -> Result<Pl
         };
         match walkthrough(&apartment, &walk, &mut seed::stream(scene_seed, &format!("trajectory/{attempt}"))) {
             Ok(t) if t.unseen_objects.is_empty() => {
-                return Ok(finish(scene_seed, apartment, t, attempt + 1, k, manifest));
+                return Ok(finish(config, scene_seed, apartment, t, attempt + 1, k, manifest));
             }
             Ok(t) => {
                 last = format!("the walkthrough could not see objects {:?}", t.unseen_objects);
@@ -219,13 +226,14 @@ pub fn plan_scene(config: &Config, manifest: &Manifest, index: u32) -> Result<Pl
             // Better a scene with a few unseen objects (listed in scene.json, never named by a question) than
             // none: short videos cannot always see inside every shelf.
             tracing::warn!(scene = index, unseen = ?t.unseen_objects, "no walkthrough saw every object; keeping the best");
-            Ok(finish(scene_seed, apartment, t, attempts, k, manifest))
+            Ok(finish(config, scene_seed, apartment, t, attempts, k, manifest))
         }
         None => Err(PlanError::Exhausted { scene: index, attempts: MAX_LAYOUT_ATTEMPTS, last }),
     }
 }
 
 fn finish(
+    config: &Config,
     scene_seed: u64,
     mut apartment: Apartment,
     trajectory: Trajectory,
@@ -234,9 +242,29 @@ fn finish(
     manifest: &Manifest,
 ) -> PlannedScene {
     vary_albedo(&mut apartment, scene_seed);
-    let (mesh, lights) = scene_mesh(&apartment);
+    let texture_offsets = texture_offsets(&apartment, scene_seed);
+    let mesh = scene_mesh(&apartment, &texture_offsets);
+    let lighting = scene_lighting(&apartment, &config.lighting, scene_seed);
+    let ev100 = frame_ev100(&apartment, &lighting, &trajectory, &config.camera, &config.lighting);
     let semantic_of = semantic_lut(&apartment, manifest);
-    PlannedScene { scene_seed, apartment, attempts, trajectory, intrinsics, mesh, lights, semantic_of }
+    PlannedScene {
+        scene_seed,
+        apartment,
+        attempts,
+        trajectory,
+        intrinsics,
+        mesh,
+        lighting,
+        ev100,
+        texture_offsets,
+        semantic_of,
+    }
+}
+
+/// Where each object's textures start (metres), so that two tables of one wood do not show the same grain.
+fn texture_offsets(apartment: &Apartment, scene_seed: u64) -> BTreeMap<u32, [f32; 2]> {
+    let mut rng = seed::stream(scene_seed, "textures");
+    apartment.objects().map(|o| (o.id, [rng.random_range(0.0f32..8.0), rng.random_range(0.0f32..8.0)])).collect()
 }
 
 /// Each piece of furniture gets its own shade of its category's colours, so instances are distinguishable.
@@ -250,49 +278,82 @@ fn vary_albedo(apartment: &mut Apartment, scene_seed: u64) {
     }
 }
 
-/// Triangles of every part, tagged with its object's id, two ceiling lights per room and daylight over an
-/// outdoor area.
-pub fn scene_mesh(apartment: &Apartment) -> (SceneMesh, Vec<Light>) {
+/// Triangles of every part, tagged with its object's id, with its material.
+pub fn scene_mesh(apartment: &Apartment, texture_offsets: &BTreeMap<u32, [f32; 2]>) -> SceneMesh {
     let mut mesh = SceneMesh::default();
     for o in apartment.objects() {
+        let offset = texture_offsets.get(&o.id).copied().unwrap_or_default();
         for p in &o.parts {
             let m = p.world_from_local;
             let axes = [m.x_axis.to_array(), m.y_axis.to_array(), m.z_axis.to_array()];
+            let surface = surface_of(p.material, p.color, offset);
             match p.kind {
-                PartKind::Box => mesh.add_box(p.center.to_array(), axes, p.size.to_array(), p.color, o.id),
-                PartKind::Cylinder => mesh.add_cylinder(p.center.to_array(), axes, p.size.x, p.size.z, p.color, o.id),
+                PartKind::Box => mesh.add_box(p.center.to_array(), axes, p.size.to_array(), &surface, o.id),
+                PartKind::Cylinder => mesh.add_cylinder(p.center.to_array(), axes, p.size.x, p.size.z, &surface, o.id),
             }
         }
     }
-    let mut lights = Vec::new();
-    for room in apartment.rooms.iter().map(|l| &l.room) {
-        if room.outdoor {
-            // Daylight: one strong light high above the open area.
-            let c = room.center();
-            lights.push(Light { position: [c.x, c.y, room.height_m + 4.0], intensity: [60.0, 58.0, 55.0] });
-            continue;
-        }
-        let z = room.height_m - 0.15;
-        for fx in [0.3f32, 0.7] {
-            let (x, y) = (room.origin.x + room.width_m * fx, room.origin.y + room.depth_m * 0.5);
-            lights.push(Light { position: [x, y, z], intensity: [5.0, 4.7, 4.3] });
-        }
-    }
-    (mesh, lights)
+    mesh
 }
 
-pub fn light_records(lights: &[Light]) -> Vec<LightRecord> {
-    lights
+pub fn light_records(lighting: &Lighting) -> Vec<LightRecord> {
+    let mut out: Vec<LightRecord> = lighting
+        .lights
         .iter()
-        .map(|l| LightRecord { kind: "point", position: l.position.map(r), intensity: l.intensity.map(r) })
-        .collect()
+        .map(|l| {
+            let (kind, direction, half_angle_deg) = match l.emitter {
+                Emitter::Point => ("point", None, None),
+                Emitter::Panel { direction } => ("panel", Some(direction.map(r)), None),
+                Emitter::Spot { direction, half_angle_rad } => {
+                    ("spot", Some(direction.map(r)), Some(r(half_angle_rad.to_degrees())))
+                }
+            };
+            LightRecord {
+                kind,
+                position: Some(l.position.map(r)),
+                direction,
+                half_angle_deg,
+                color: l.color.map(r),
+                flux_lm: Some(r(l.flux_lm)),
+                casts_shadows: l.casts_shadows,
+                ..Default::default()
+            }
+        })
+        .collect();
+    if let Some(sun) = lighting.sun {
+        out.push(LightRecord {
+            kind: "sun",
+            direction: Some(sun.direction_to_sun.map(r)),
+            color: sun.color.map(r),
+            illuminance_lux: Some(r(sun.illuminance_lux)),
+            casts_shadows: true,
+            ..Default::default()
+        });
+    }
+    out.push(LightRecord {
+        kind: "sky",
+        color: lighting.sky_color.map(r),
+        luminance_nits: Some(r(lighting.sky_luminance_nits)),
+        ..Default::default()
+    });
+    out.extend(lighting.ambient.iter().map(|z| LightRecord {
+        kind: "ambient",
+        box_min: Some(z.min.map(r)),
+        box_max: Some(z.max.map(r)),
+        color: z.color.map(r),
+        illuminance_lux: Some(r(z.illuminance_lux)),
+        down_ratio: Some(r(z.down_ratio)),
+        ..Default::default()
+    }));
+    out
 }
 
-pub fn frame_cameras(trajectory: &Trajectory, k: &Intrinsics) -> Vec<FrameCamera> {
+pub fn frame_cameras(trajectory: &Trajectory, k: &Intrinsics, ev100: &[f32]) -> Vec<FrameCamera> {
     trajectory
         .poses
         .iter()
-        .map(|pose| {
+        .zip(ev100)
+        .map(|(pose, &ev100)| {
             let m = pose.world_from_camera;
             FrameCamera {
                 // Row-major rows of the rotation.
@@ -302,6 +363,7 @@ pub fn frame_cameras(trajectory: &Trajectory, k: &Intrinsics) -> Vec<FrameCamera
                 fy: k.fy,
                 cx: k.cx,
                 cy: k.cy,
+                ev100,
             }
         })
         .collect()

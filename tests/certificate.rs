@@ -412,6 +412,7 @@ fn scene_record(seed_value: u64, apartment: &Apartment) -> Value {
         apartment,
         layout_attempts: 1,
         lights: &[],
+        texture_offsets: &Default::default(),
         intrinsics: &k,
         fps: 1,
         frame_count: 1,

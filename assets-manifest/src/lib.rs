@@ -34,6 +34,41 @@ pub enum PartKind {
     Cylinder,
 }
 
+/// What a surface is made of: the renderer gives each its texture, roughness and metalness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Material {
+    /// Untextured, moderately rough (the default).
+    #[default]
+    Matte,
+    /// Painted plaster (walls, ceilings).
+    Plaster,
+    /// Wood grain (furniture).
+    Wood,
+    /// Floorboards: wood grain in planks.
+    Floorboards,
+    /// Woven fabric (upholstery, bedding).
+    Fabric,
+    /// Leather: smooth, a little glossy.
+    Leather,
+    /// Veined stone (counter tops).
+    Marble,
+    /// Ceramic tiles with grout lines (kitchen and bathroom floors, balconies).
+    Tiles,
+    /// Carpet and rugs.
+    Carpet,
+    /// Brushed metal.
+    Metal,
+    /// Smooth plastic.
+    Plastic,
+    /// Glazed ceramic (cups, bowls, sanitary ware).
+    Ceramic,
+    /// Glossy glass-like panels (screens).
+    Glossy,
+    /// Leaves (plants).
+    Foliage,
+}
+
 /// One primitive of a procedural recipe, in unit coordinates of the object's box
 /// (x and y in [-0.5, 0.5], z in [0, 1]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,6 +80,9 @@ pub struct PartRecipe {
     /// Linear RGB albedo of this part; the category colour when absent.
     #[serde(default)]
     pub color: Option<[f32; 3]>,
+    /// What this part is made of; the category's material when absent.
+    #[serde(default)]
+    pub material: Option<Material>,
 }
 
 /// A flat surface small objects may rest on, in unit coordinates of the object's box.
@@ -121,6 +159,9 @@ pub struct Category {
     pub size_z_m: [f32; 2],
     /// Linear RGB albedo of the category.
     pub color: [f32; 3],
+    /// What the category is made of (parts may say otherwise).
+    #[serde(default)]
+    pub material: Material,
     /// Whether small objects may stand on its whole flat top (shorthand for one surface at z = 1).
     #[serde(default)]
     pub support: bool,
@@ -301,6 +342,10 @@ impl Category {
     /// Recipe parts with their colours resolved.
     pub fn part_color(&self, part: &PartRecipe) -> [f32; 3] {
         part.color.unwrap_or(self.color)
+    }
+
+    pub fn part_material(&self, part: &PartRecipe) -> Material {
+        part.material.unwrap_or(self.material)
     }
 }
 

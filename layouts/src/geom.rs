@@ -74,7 +74,14 @@ mod tests {
     use super::*;
 
     fn cube(center: Vec3, size: Vec3, yaw: f32) -> Primitive {
-        Primitive { kind: PartKind::Box, center, size, world_from_local: world_from_yaw(yaw), color: [1.0; 3] }
+        Primitive {
+            kind: PartKind::Box,
+            center,
+            size,
+            world_from_local: world_from_yaw(yaw),
+            color: [1.0; 3],
+            material: Default::default(),
+        }
     }
 
     #[test]
@@ -108,6 +115,7 @@ mod tests {
             size: Vec3::new(0.2, 0.2, 2.0),
             world_from_local: Mat3::IDENTITY,
             color: [1.0; 3],
+            material: Default::default(),
         };
         let above = cube(Vec3::new(0.0, 0.0, 1.5), Vec3::splat(0.5), 0.0);
         assert!((primitive_distance(&cyl, &above) - 0.25).abs() < 1e-4);

@@ -1,6 +1,6 @@
 //! The static scene a layout produces: one room, its door, and the objects in it.
 
-use diorama_assets::{PartKind, PlacementRule};
+use diorama_assets::{Material, PartKind, PlacementRule};
 
 use crate::geom::{Mat3, Vec2, Vec3};
 
@@ -15,6 +15,7 @@ pub struct Primitive {
     pub world_from_local: Mat3,
     /// Linear RGB albedo.
     pub color: [f32; 3],
+    pub material: Material,
 }
 
 /// An oriented box: `center`, full extents `size` along the box's own axes, and the axes as columns.
@@ -47,6 +48,7 @@ impl Obb {
             size: self.size,
             world_from_local: self.world_from_local,
             color: [0.0; 3],
+            material: Material::Matte,
         }
     }
 }

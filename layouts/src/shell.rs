@@ -1,7 +1,7 @@
 //! The room shell (floor, ceiling, walls with a door opening) and the geometry every layout step shares:
 //! instantiating a category at a pose, wall poses, keep-clear zones.
 
-use diorama_assets::{Category, PartKind, PlacementRule};
+use diorama_assets::{Category, Material, PartKind, PlacementRule};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
@@ -132,6 +132,7 @@ pub fn window_zone(room: &Room, window: &Window) -> Primitive {
         Vec3::new(c.x, c.y, (z0 + z1) / 2.0),
         along3 * (window.width_m + 0.1) + across3 * WINDOW_ZONE_DEPTH_M + Vec3::Z * (z1 - z0),
         [0.0; 3],
+        Material::Matte,
     )
 }
 
@@ -165,8 +166,8 @@ fn wall_pieces(
     pieces
 }
 
-pub fn box_part(center: Vec3, size: Vec3, color: [f32; 3]) -> Primitive {
-    Primitive { kind: PartKind::Box, center, size, world_from_local: Mat3::IDENTITY, color }
+pub fn box_part(center: Vec3, size: Vec3, color: [f32; 3], material: Material) -> Primitive {
+    Primitive { kind: PartKind::Box, center, size, world_from_local: Mat3::IDENTITY, color, material }
 }
 
 fn structural(id: u32, category: &str, obb: Obb, parts: Vec<Primitive>) -> SceneObject {
@@ -209,10 +210,22 @@ pub fn structure_with(room: &Room, doors: &[Door], windows: &[Window], thickness
     let extent = Vec2::new(w + (thickness[1] + thickness[3]), d + (thickness[0] + thickness[2]));
     let floor = slab(Vec3::new(mid.x, mid.y, -t / 2.0), Vec3::new(extent.x, extent.y, t));
     let ceiling = slab(Vec3::new(mid.x, mid.y, h + t / 2.0), Vec3::new(extent.x, extent.y, t));
-    let mut out = vec![structural(1, "floor", floor, vec![box_part(floor.center, floor.size, [0.55, 0.5, 0.45])])];
+    // Wet rooms and balconies are tiled; other rooms have floorboards.
+    let (floor_color, floor_material) = match room.name.as_str() {
+        _ if room.outdoor => ([0.5, 0.47, 0.44], Material::Tiles),
+        "kitchen" | "bathroom" => ([0.7, 0.7, 0.68], Material::Tiles),
+        _ => ([0.55, 0.42, 0.3], Material::Floorboards),
+    };
+    let mut out =
+        vec![structural(1, "floor", floor, vec![box_part(floor.center, floor.size, floor_color, floor_material)])];
     // An outdoor area is open to the sky.
     if !room.outdoor {
-        out.push(structural(2, "ceiling", ceiling, vec![box_part(ceiling.center, ceiling.size, [0.9, 0.9, 0.9])]));
+        out.push(structural(
+            2,
+            "ceiling",
+            ceiling,
+            vec![box_part(ceiling.center, ceiling.size, [0.9, 0.9, 0.9], Material::Plaster)],
+        ));
     }
     let wall_color = [0.82, 0.8, 0.74];
     for i in 0..4 {
@@ -220,8 +233,11 @@ pub fn structure_with(room: &Room, doors: &[Door], windows: &[Window], thickness
         let t = thickness[i];
         // An outdoor area's exterior sides (full thickness) are railings; the side against the building is a wall.
         let railing = room.outdoor && t >= WALL_THICKNESS_M - 1e-6;
-        let (h, kind, wall_color) =
-            if railing { (RAILING_HEIGHT_M, "railing", [0.45, 0.45, 0.48]) } else { (h, "wall", wall_color) };
+        let (h, kind, wall_color, wall_material) = if railing {
+            (RAILING_HEIGHT_M, "railing", [0.45, 0.45, 0.48], Material::Metal)
+        } else {
+            (h, "wall", wall_color, Material::Plaster)
+        };
         // The slab runs along the wall outside the room, over the neighbouring walls at both corners.
         let (t0, t1) = (thickness[(i + 3) % 4], thickness[(i + 1) % 4]);
         let mid = origin + along * (length / 2.0 + (t1 - t0) / 2.0) - inward * (t / 2.0);
@@ -247,6 +263,7 @@ pub fn structure_with(room: &Room, doors: &[Door], windows: &[Window], thickness
                     Vec3::new(c.x, c.y, (z0 + z1) / 2.0),
                     along3 * (b - a) + across3 * t + Vec3::Z * (z1 - z0),
                     wall_color,
+                    wall_material,
                 )
             })
             .collect();
@@ -256,7 +273,12 @@ pub fn structure_with(room: &Room, doors: &[Door], windows: &[Window], thickness
     if let Some((lo, hi)) = room.notch_rect() {
         let c = (lo + hi) / 2.0;
         let block = slab(Vec3::new(c.x, c.y, h / 2.0), (hi - lo).extend(h));
-        out.push(structural(out.len() as u32 + 1, "wall", block, vec![box_part(block.center, block.size, wall_color)]));
+        out.push(structural(
+            out.len() as u32 + 1,
+            "wall",
+            block,
+            vec![box_part(block.center, block.size, wall_color, Material::Plaster)],
+        ));
     }
     out
 }
@@ -282,6 +304,7 @@ pub fn instantiate(id: u32, key: &str, cat: &Category, pos: Vec3, yaw_rad: f32, 
                 size: part_size,
                 world_from_local: rot,
                 color: cat.part_color(p),
+                material: cat.part_material(p),
             }
         })
         .collect();
@@ -350,6 +373,7 @@ pub fn door_zone(room: &Room, door: &Door) -> Primitive {
         Vec3::new(c.x, c.y, door.height_m / 2.0),
         along3 * (door.width_m + 0.2) + across3 * DOOR_ZONE_DEPTH_M + Vec3::Z * door.height_m,
         [0.0; 3],
+        Material::Matte,
     )
 }
 
@@ -366,6 +390,7 @@ pub fn front_zone(o: &SceneObject, clearance_m: f32) -> Primitive {
         size: Vec3::new(o.obb.size.x, clearance_m, FRONT_ZONE_TOP_M - 0.02),
         world_from_local: r,
         color: [0.0; 3],
+        material: Material::Matte,
     }
 }
 

@@ -1,15 +1,25 @@
-//! Headless wgpu renderer of diorama: one pass per frame writes shaded colour, metric z-depth, instance ids and
-//! world-space normals
-//! (multiple render targets); readback goes through a ring of staging buffers with frames in flight.
+//! Headless wgpu renderer of diorama: physically based colour (linear HDR luminance from lights in photometric
+//! units, GGX materials with procedural textures, shadow maps), exposed by the camera, tone mapped and encoded to
+//! sRGB and Y'CbCr 4:2:0 on the GPU; and exact ground truth (metric z-depth, instance ids, world-space normals),
+//! never anti-aliased. Readback goes through a ring of staging buffers with frames in flight.
 //!
 //! The only crate that touches the GPU. Its API is plain data in, images out: a [`SceneMesh`] built from
-//! primitives, [`Light`]s, and one [`FrameCamera`] per frame; frames come back in order through a callback.
+//! primitives with [`Surface`]s, a [`Lighting`], and one [`FrameCamera`] per frame; frames come back in order
+//! through a callback.
 
 mod gpu;
+pub mod light;
 pub mod mesh;
+mod shadows;
+pub mod shutter;
+pub mod textures;
 
-pub use gpu::{AdapterSummary, BackendChoice, FrameImages, RenderError, RenderTimings, Renderer};
-pub use mesh::{Light, SceneMesh, Vertex};
+pub use gpu::{
+    AdapterSummary, BackendChoice, FrameImages, RenderError, RenderSettings, RenderTimings, Renderer, Yuv420,
+    half_to_f32,
+};
+pub use light::{AmbientZone, Emitter, Light, Lighting, Sun};
+pub use mesh::{SceneMesh, Surface, Texture, Vertex};
 
 /// A pinhole camera for one frame, OpenCV convention (+x right, +y down, +z forward).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -22,6 +32,8 @@ pub struct FrameCamera {
     pub fy: f32,
     pub cx: f32,
     pub cy: f32,
+    /// Exposure value at ISO 100 (the camera's shutter, aperture and gain in one number).
+    pub ev100: f32,
 }
 
 /// Near and far planes of the projection, metres.
@@ -83,6 +95,7 @@ mod tests {
             fy: 300.0,
             cx: 320.0,
             cy: 240.0,
+            ev100: 7.0,
         };
         let m = cam.clip_from_world(640, 480);
         let p = [0.5f32, 2.0, -0.25, 1.0]; // camera frame (0.5, 0.25, 2.0)

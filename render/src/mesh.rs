@@ -2,21 +2,98 @@
 
 use bytemuck::{Pod, Zeroable};
 
-/// One vertex: world position and normal, linear albedo, and the id of the object it belongs to.
+/// One vertex: world position and normal, texture coordinates in metres along the surface, linear albedo, the id
+/// of the object it belongs to, and its packed material (see [`Surface::packed`]).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
 pub struct Vertex {
     pub position: [f32; 3],
     pub normal: [f32; 3],
+    pub uv_m: [f32; 2],
     pub albedo: [f32; 3],
     pub instance: u32,
+    pub material: u32,
 }
 
-/// A point light: position in metres and radiant intensity per colour channel (arbitrary linear units).
+/// The procedural textures (layers of the renderer's texture array, in this order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(u8)]
+pub enum Texture {
+    /// No texture: the albedo as given.
+    #[default]
+    Flat = 0,
+    Plaster,
+    Wood,
+    Floorboards,
+    Fabric,
+    Marble,
+    Tiles,
+    Carpet,
+    Brushed,
+    Leather,
+    Foliage,
+}
+
+impl Texture {
+    pub const ALL: [Texture; 11] = [
+        Texture::Flat,
+        Texture::Plaster,
+        Texture::Wood,
+        Texture::Floorboards,
+        Texture::Fabric,
+        Texture::Marble,
+        Texture::Tiles,
+        Texture::Carpet,
+        Texture::Brushed,
+        Texture::Leather,
+        Texture::Foliage,
+    ];
+
+    /// Metres of surface one repeat of the texture covers (real-world scale: 15 cm floorboards, 30 cm tiles).
+    pub fn repeat_m(self) -> f32 {
+        match self {
+            Texture::Flat => 1.0,
+            Texture::Plaster => 2.0,
+            Texture::Wood => 1.0,
+            Texture::Floorboards => 1.2,
+            Texture::Fabric => 0.15,
+            Texture::Marble => 1.0,
+            Texture::Tiles => 1.2,
+            Texture::Carpet => 0.5,
+            Texture::Brushed => 0.5,
+            Texture::Leather => 0.3,
+            Texture::Foliage => 0.4,
+        }
+    }
+}
+
+/// What a surface looks like: linear albedo modulated by a texture, GGX roughness and metalness, and where on
+/// the texture it starts (so that instances of one material differ).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Light {
-    pub position: [f32; 3],
-    pub intensity: [f32; 3],
+pub struct Surface {
+    /// Linear RGB base colour (albedo of a dielectric, specular colour of a metal).
+    pub albedo: [f32; 3],
+    pub texture: Texture,
+    /// Perceptual roughness in [0, 1].
+    pub roughness: f32,
+    /// 0 for dielectrics, 1 for metals.
+    pub metallic: f32,
+    /// Offset of the texture on this surface, metres.
+    pub uv_offset_m: [f32; 2],
+}
+
+impl Default for Surface {
+    fn default() -> Surface {
+        Surface { albedo: [0.5; 3], texture: Texture::Flat, roughness: 0.8, metallic: 0.0, uv_offset_m: [0.0; 2] }
+    }
+}
+
+impl Surface {
+    /// Texture layer in bits 0-7, roughness in 8-15 and metalness in 16-23 (unorm8 each).
+    pub fn packed(&self) -> u32 {
+        let unorm = |x: f32| (x.clamp(0.0, 1.0) * 255.0).round() as u32;
+        self.texture as u32 | unorm(self.roughness) << 8 | unorm(self.metallic) << 16
+    }
 }
 
 /// All triangles of a scene in world coordinates.
@@ -40,16 +117,19 @@ fn add(a: [f32; 3], b: [f32; 3]) -> [f32; 3] {
 }
 
 impl SceneMesh {
-    fn push_quad(&mut self, corners: [[f32; 3]; 4], normal: [f32; 3], albedo: [f32; 3], instance: u32) {
+    fn push_quad(&mut self, corners: [([f32; 3], [f32; 2]); 4], normal: [f32; 3], surface: &Surface, instance: u32) {
         let base = self.vertices.len() as u32;
-        for position in corners {
-            self.vertices.push(Vertex { position, normal, albedo, instance });
+        let material = surface.packed();
+        for (position, uv) in corners {
+            let uv_m = [uv[0] + surface.uv_offset_m[0], uv[1] + surface.uv_offset_m[1]];
+            self.vertices.push(Vertex { position, normal, uv_m, albedo: surface.albedo, instance, material });
         }
         self.indices.extend_from_slice(&[base, base + 1, base + 2, base, base + 2, base + 3]);
     }
 
     /// A box with full extents `size` along `axes` (columns: local x, y, z in world coordinates).
-    pub fn add_box(&mut self, center: [f32; 3], axes: [[f32; 3]; 3], size: [f32; 3], albedo: [f32; 3], instance: u32) {
+    /// Texture coordinates run along each face in metres, so textures keep their real-world scale.
+    pub fn add_box(&mut self, center: [f32; 3], axes: [[f32; 3]; 3], size: [f32; 3], surface: &Surface, instance: u32) {
         let h = size.map(|s| s / 2.0);
         for axis in 0..3 {
             for sign in [-1.0f32, 1.0] {
@@ -63,10 +143,13 @@ impl SceneMesh {
                     l[axis] = sign * h[axis];
                     l[u] = a * su * h[u];
                     l[v] = b * sv * h[v];
-                    add(center, apply(&axes, l))
+                    // The longer side of the face runs along the texture's u (wood grain along a board).
+                    let (du, dv) = (l[u] + h[u], l[v] + h[v]);
+                    let uv = if size[u] >= size[v] { [du, dv] } else { [dv, du] };
+                    (add(center, apply(&axes, l)), uv)
                 };
                 let quad = [corner(-1.0, -1.0), corner(1.0, -1.0), corner(1.0, 1.0), corner(-1.0, 1.0)];
-                self.push_quad(quad, apply(&axes, n), albedo, instance);
+                self.push_quad(quad, apply(&axes, n), surface, instance);
             }
         }
     }
@@ -78,10 +161,11 @@ impl SceneMesh {
         axes: [[f32; 3]; 3],
         diameter: f32,
         height: f32,
-        albedo: [f32; 3],
+        surface: &Surface,
         instance: u32,
     ) {
         let r = diameter / 2.0;
+        let (albedo, material, off) = (surface.albedo, surface.packed(), surface.uv_offset_m);
         let hz = height / 2.0;
         let ring: Vec<[f32; 2]> = (0..CYLINDER_SEGMENTS)
             .map(|i| {
@@ -94,12 +178,16 @@ impl SceneMesh {
         for i in 0..CYLINDER_SEGMENTS {
             let (a, b) = (ring[i], ring[(i + 1) % CYLINDER_SEGMENTS]);
             let base = self.vertices.len() as u32;
-            for (c, z) in [(a, -hz), (b, -hz), (b, hz), (a, hz)] {
+            // u runs around the circumference (metres of arc), v up the side.
+            let arc = |k: usize| std::f32::consts::TAU * r * k as f32 / CYLINDER_SEGMENTS as f32;
+            for (c, z, s) in [(a, -hz, arc(i)), (b, -hz, arc(i + 1)), (b, hz, arc(i + 1)), (a, hz, arc(i))] {
                 self.vertices.push(Vertex {
                     position: world(r * c[0], r * c[1], z),
                     normal: apply(&axes, [c[0], c[1], 0.0]),
+                    uv_m: [s + off[0], z + hz + off[1]],
                     albedo,
                     instance,
+                    material,
                 });
             }
             self.indices.extend_from_slice(&[base, base + 1, base + 2, base, base + 2, base + 3]);
@@ -108,9 +196,17 @@ impl SceneMesh {
         for (z, nz) in [(hz, 1.0f32), (-hz, -1.0)] {
             let base = self.vertices.len() as u32;
             let normal = apply(&axes, [0.0, 0.0, nz]);
-            self.vertices.push(Vertex { position: world(0.0, 0.0, z), normal, albedo, instance });
+            let vertex = |x: f32, y: f32| Vertex {
+                position: world(x, y, z),
+                normal,
+                uv_m: [x + r + off[0], y + r + off[1]],
+                albedo,
+                instance,
+                material,
+            };
+            self.vertices.push(vertex(0.0, 0.0));
             for c in &ring {
-                self.vertices.push(Vertex { position: world(r * c[0], r * c[1], z), normal, albedo, instance });
+                self.vertices.push(vertex(r * c[0], r * c[1]));
             }
             for i in 0..CYLINDER_SEGMENTS as u32 {
                 let (p, q) = (base + 1 + i, base + 1 + (i + 1) % CYLINDER_SEGMENTS as u32);
@@ -156,7 +252,7 @@ mod tests {
     #[test]
     fn box_is_closed_with_outward_normals() {
         let mut m = SceneMesh::default();
-        m.add_box([1.0, 2.0, 3.0], IDENTITY, [1.0, 2.0, 0.5], [1.0; 3], 7);
+        m.add_box([1.0, 2.0, 3.0], IDENTITY, [1.0, 2.0, 0.5], &Surface::default(), 7);
         assert_eq!((m.vertices.len(), m.indices.len()), (24, 36));
         check_closed_and_outward(&m, 1.0);
     }
@@ -165,7 +261,7 @@ mod tests {
     fn cylinder_is_closed_with_outward_normals() {
         let mut m = SceneMesh::default();
         let axes = [[0.0, 1.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 0.0, 1.0]];
-        m.add_cylinder([0.5, 0.0, 1.0], axes, 0.4, 1.0, [1.0; 3], 3);
+        m.add_cylinder([0.5, 0.0, 1.0], axes, 0.4, 1.0, &Surface::default(), 3);
         // A 20-gon prism: area = n/2 r^2 sin(2 pi / n).
         let area = 10.0 * 0.04 * (std::f32::consts::TAU / 20.0).sin();
         check_closed_and_outward(&m, area);

@@ -139,6 +139,7 @@ mod tests {
             size: Vec3::splat(side),
             world_from_local: Mat3::IDENTITY,
             color: [0.5; 3],
+            material: Default::default(),
         }
     }
 

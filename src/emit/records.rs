@@ -44,6 +44,8 @@ struct PartRecord {
     axes: [[f64; 3]; 3],
     /// Linear RGB albedo (an addition: the material of this part).
     albedo: [f64; 3],
+    /// What it is made of (an addition: the renderer's texture, roughness and metalness follow from it).
+    material: diorama_assets::Material,
 }
 
 impl From<&Primitive> for PartRecord {
@@ -57,6 +59,7 @@ impl From<&Primitive> for PartRecord {
             size: v3(p.size),
             axes: axes(&p.world_from_local),
             albedo: p.color.map(r),
+            material: p.material,
         }
     }
 }
@@ -93,6 +96,8 @@ struct ObjectRecord<'a> {
     surfaces: Vec<SurfaceRecord>,
     parent_surface: Option<usize>,
     flat: bool,
+    /// Addition: where its procedural textures start (metres along each face's texture axes).
+    texture_offset_m: [f64; 2],
 }
 
 #[derive(Serialize)]
@@ -129,12 +134,34 @@ struct WindowRecord {
     sill: f64,
 }
 
-#[derive(Serialize)]
+/// A light in photometric units. `kind`: "panel" (a ceiling panel facing `direction`, cosine lobe), "point",
+/// "spot", "sun" (`direction` towards the sun, `illuminance_lux` facing it), "sky" (uniform `luminance_nits`),
+/// "ambient" (indirect light: uniform `illuminance_lux` on upward surfaces inside the box, `down_ratio` of it on
+/// downward ones).
+#[derive(Serialize, Default)]
 pub struct LightRecord {
     pub kind: &'static str,
-    pub position: [f64; 3],
-    /// Radiant intensity per linear RGB channel, in the renderer's relative units.
-    pub intensity: [f64; 3],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<[f64; 3]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub box_min: Option<[f64; 3]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub box_max: Option<[f64; 3]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direction: Option<[f64; 3]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub half_angle_deg: Option<f64>,
+    /// Linear Rec. 709 chromaticity, luminance 1.
+    pub color: [f64; 3],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flux_lm: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub illuminance_lux: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub luminance_nits: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub down_ratio: Option<f64>,
+    pub casts_shadows: bool,
 }
 
 #[derive(Serialize)]
@@ -234,6 +261,7 @@ struct SeenRecord {
 struct MaterialsRecord {
     model: &'static str,
     albedo: &'static str,
+    material: &'static str,
 }
 
 #[derive(Serialize)]
@@ -262,6 +290,7 @@ pub struct SceneFacts<'a> {
     pub apartment: &'a Apartment,
     pub layout_attempts: u32,
     pub lights: &'a [LightRecord],
+    pub texture_offsets: &'a std::collections::BTreeMap<u32, [f32; 2]>,
     pub intrinsics: &'a Intrinsics,
     pub fps: u32,
     pub frame_count: u32,
@@ -288,7 +317,7 @@ fn constraint_record(room: Option<u32>, c: &Constraint) -> ConstraintRecord<'_> 
     ConstraintRecord { name: c.name, room, holds: c.holds, slack: r(c.slack), unit: c.unit, detail: &c.detail }
 }
 
-fn object_record<'a>(room: u32, o: &'a diorama_layouts::SceneObject) -> ObjectRecord<'a> {
+fn object_record<'a>(room: u32, o: &'a diorama_layouts::SceneObject, texture_offset_m: [f32; 2]) -> ObjectRecord<'a> {
     ObjectRecord {
         id: o.id,
         category: &o.category,
@@ -316,6 +345,7 @@ fn object_record<'a>(room: u32, o: &'a diorama_layouts::SceneObject) -> ObjectRe
             .collect(),
         parent_surface: o.parent_surface,
         flat: o.flat,
+        texture_offset_m: texture_offset_m.map(r),
     }
 }
 
@@ -411,9 +441,21 @@ pub fn scene_json(f: &SceneFacts<'_>) -> Vec<u8> {
                 })
             })
             .collect(),
-        objects: a.rooms.iter().flat_map(|l| l.objects.iter().map(|o| object_record(l.room.id, o))).collect(),
+        objects: a
+            .rooms
+            .iter()
+            .flat_map(|l| {
+                l.objects
+                    .iter()
+                    .map(|o| object_record(l.room.id, o, f.texture_offsets.get(&o.id).copied().unwrap_or_default()))
+            })
+            .collect(),
         lights: f.lights,
-        materials: MaterialsRecord { model: "lambert", albedo: "objects[].parts[].albedo (linear RGB)" },
+        materials: MaterialsRecord {
+            model: "ggx_metallic_roughness",
+            albedo: "objects[].parts[].albedo (linear RGB), modulated by the material's procedural texture",
+            material: "objects[].parts[].material; textures start at objects[].texture_offset_m",
+        },
         layout_report: layout_report(a, f.layout_attempts),
         camera: CameraRecord {
             intrinsics: f.intrinsics.into(),
@@ -457,17 +499,20 @@ struct FrameRecord {
     t: f64,
     #[serde(rename = "T_wc")]
     t_wc: [[f64; 4]; 4],
+    /// Addition: the camera's exposure value at ISO 100 for this frame.
+    ev100: f64,
     objects: [(); 0],
     visibility: Vec<VisibilityRecord>,
     degradations: [(); 0],
 }
 
 /// One line of frames.jsonl (with its newline).
-pub fn frame_line(k: u32, fps: u32, pose: &CameraPose, vis: &FrameVisibility, out: &mut Vec<u8>) {
+pub fn frame_line(k: u32, fps: u32, pose: &CameraPose, ev100: f32, vis: &FrameVisibility, out: &mut Vec<u8>) {
     let rec = FrameRecord {
         k,
         t: k as f64 / fps as f64,
         t_wc: pose.t_wc_row_major().map(|row| row.map(r)),
+        ev100: r(ev100),
         objects: [],
         visibility: vis
             .objects

@@ -1,9 +1,12 @@
-//! H.264 in MP4 through ffmpeg-next (libx264, yuv420p). x264 runs single-threaded so the same frames give
-//! the same bytes; every frame carries a duration so the last one is not lost.
+//! H.264 in MP4 through ffmpeg-next (libx264, yuv420p). The renderer hands over Y'CbCr 4:2:0 planes (BT.709
+//! matrix, limited range, sRGB transfer, converted on the GPU), so frames are only copied here. x264 runs
+//! single-threaded so the same frames give the same bytes; every frame carries a duration so the last one is
+//! not lost.
 
 use std::path::{Path, PathBuf};
 
-use ffmpeg::{Dictionary, Packet, Rational, codec, encoder, format, frame, software};
+use diorama_render::Yuv420;
+use ffmpeg::{Dictionary, Packet, Rational, codec, color, encoder, format, frame};
 use ffmpeg_next as ffmpeg;
 
 use super::EmitError;
@@ -13,8 +16,6 @@ pub struct VideoWriter {
     tmp: PathBuf,
     octx: format::context::Output,
     encoder: encoder::Video,
-    scaler: software::scaling::Context,
-    rgba: frame::Video,
     yuv: frame::Video,
     codec_time_base: Rational,
     stream_time_base: Rational,
@@ -48,6 +49,10 @@ impl VideoWriter {
         enc.set_width(width);
         enc.set_height(height);
         enc.set_format(format::Pixel::YUV420P);
+        enc.set_colorspace(color::Space::BT709);
+        enc.set_color_range(color::Range::MPEG);
+        enc.set_color_primaries(color::Primaries::BT709);
+        enc.set_color_transfer_characteristic(color::TransferCharacteristic::IEC61966_2_1);
         enc.set_time_base(codec_time_base);
         enc.set_frame_rate(Some(Rational::new(fps as i32, 1)));
         if global_header {
@@ -63,23 +68,11 @@ impl VideoWriter {
         octx.write_header().map_err(|e| err(e.to_string()))?;
         // The muxer may change the stream's time base on write_header: read it back.
         let stream_time_base = octx.stream(0).expect("one stream").time_base();
-        let scaler = software::scaling::Context::get(
-            format::Pixel::RGBA,
-            width,
-            height,
-            format::Pixel::YUV420P,
-            width,
-            height,
-            software::scaling::Flags::BILINEAR,
-        )
-        .map_err(|e| err(e.to_string()))?;
         Ok(VideoWriter {
             path: path.to_path_buf(),
             tmp,
             octx,
             encoder,
-            scaler,
-            rgba: frame::Video::new(format::Pixel::RGBA, width, height),
             yuv: frame::Video::new(format::Pixel::YUV420P, width, height),
             codec_time_base,
             stream_time_base,
@@ -92,15 +85,18 @@ impl VideoWriter {
         EmitError::Video { path: self.path.clone(), message: m.to_string() }
     }
 
-    /// Appends one frame of tightly packed RGBA8 rows.
-    pub fn push_rgba(&mut self, rgba: &[u8]) -> Result<(), EmitError> {
-        let row = self.rgba.width() as usize * 4;
-        let stride = self.rgba.stride(0);
-        let data = self.rgba.data_mut(0);
-        for (j, src) in rgba.chunks_exact(row).enumerate() {
-            data[j * stride..j * stride + row].copy_from_slice(src);
+    /// Appends one frame given as Y'CbCr 4:2:0 planes.
+    pub fn push_yuv(&mut self, frame: &Yuv420<'_>) -> Result<(), EmitError> {
+        let (w, h) = (self.yuv.width() as usize, self.yuv.height() as usize);
+        let planes = [(frame.y, frame.y_stride, w, h), (frame.u, frame.c_stride, w.div_ceil(2), h.div_ceil(2))];
+        let planes = [planes[0], planes[1], (frame.v, frame.c_stride, w.div_ceil(2), h.div_ceil(2))];
+        for (plane, (src, src_stride, row, rows)) in planes.into_iter().enumerate() {
+            let stride = self.yuv.stride(plane);
+            let data = self.yuv.data_mut(plane);
+            for j in 0..rows {
+                data[j * stride..j * stride + row].copy_from_slice(&src[j * src_stride..j * src_stride + row]);
+            }
         }
-        self.scaler.run(&self.rgba, &mut self.yuv).map_err(|e| self.err(e))?;
         self.yuv.set_pts(Some(self.next_pts));
         self.next_pts += 1;
         self.encoder.send_frame(&self.yuv).map_err(|e| self.err(e))?;
