@@ -115,7 +115,8 @@ pub struct QaConfig {
 pub struct RenderConfig {
     /// "auto", "vulkan" or "gl".
     pub backend: String,
-    /// Samples per pixel for the colour (1 or 4); ground truth is never anti-aliased.
+    /// Samples per pixel for the colour (0: 4 on a GPU, 1 on a CPU rasterizer; 1; or 4); ground truth is never
+    /// anti-aliased.
     pub msaa: u32,
     /// Texels per side of each face of a ceiling light's cube shadow map.
     pub shadow_map_px: u32,
@@ -125,7 +126,7 @@ pub struct RenderConfig {
 
 impl Default for RenderConfig {
     fn default() -> Self {
-        RenderConfig { backend: "auto".into(), msaa: 4, shadow_map_px: 512, sun_shadow_map_px: 2048 }
+        RenderConfig { backend: "auto".into(), msaa: 0, shadow_map_px: 512, sun_shadow_map_px: 2048 }
     }
 }
 
@@ -402,8 +403,8 @@ impl Config {
             );
         }
         let r = &self.render;
-        if r.msaa != 1 && r.msaa != 4 {
-            return bad("render.msaa", format!("must be 1 (off) or 4, got {}", r.msaa));
+        if ![0, 1, 4].contains(&r.msaa) {
+            return bad("render.msaa", format!("must be 0 (by adapter), 1 (off) or 4, got {}", r.msaa));
         }
         if !(64..=4096).contains(&r.shadow_map_px) {
             return bad("render.shadow_map_px", format!("must be 64 to 4096, got {}", r.shadow_map_px));

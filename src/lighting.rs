@@ -51,7 +51,7 @@ pub fn surface_of(material: Material, albedo: [f32; 3], uv_offset_m: [f32; 2]) -
         Material::Glossy => (Texture::Flat, 0.12, 0.0),
         Material::Foliage => (Texture::Foliage, 0.7, 0.0),
     };
-    Surface { albedo, texture, roughness, metallic, uv_offset_m }
+    Surface { albedo, texture, roughness, metallic, uv_offset_m, image: None }
 }
 
 /// How much light a room gets: its panels' flux and its indirect illuminance.

@@ -11,7 +11,7 @@ use diorama_render::{FrameImages, NEAR_M, RenderError, Renderer};
 use diorama_sim::motion::motion_vectors;
 use diorama_sim::qa::{self, QaSpec};
 use diorama_sim::seed;
-use diorama_sim::silhouette::unoccluded_px;
+use diorama_sim::silhouette::{unoccluded_px, unoccluded_px_triangles};
 use diorama_sim::visibility::{FrameVisibility, VisibilitySummary};
 
 use crate::config::Config;
@@ -84,7 +84,14 @@ pub fn load_manifest(config: &Config, config_dir: Option<&Path>) -> Result<Manif
     }
     let text =
         std::fs::read_to_string(&path).map_err(|cause| BuildError::ManifestRead { path: path.clone(), cause })?;
-    Ok(Manifest::from_toml_str(&text, &path.display().to_string())?)
+    let name = path.display().to_string();
+    let mut manifest = Manifest::from_toml_str(&text, &name)?;
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    manifest.load_assets(&name, |rel| {
+        let file = dir.join(rel);
+        std::fs::read(&file).map_err(|e| format!("{} ({e})", file.display()))
+    })?;
+    Ok(manifest)
 }
 
 pub fn scene_id(index: u32) -> String {
@@ -152,6 +159,7 @@ pub fn build(
             backend: adapter.backend,
             device_type: adapter.device_type,
             driver: adapter.driver,
+            msaa_samples: renderer.settings().msaa_samples,
         },
         semantic_classes: &semantic_classes,
     };
@@ -235,12 +243,10 @@ fn emit_scene(
         let mut vis = FrameVisibility::from_instance_map(f.instance, w, h);
         let pose = &planned.trajectory.poses[k as usize];
         scratch.unoccluded.clear();
-        scratch.unoccluded.extend(
-            planned
-                .apartment
-                .objects()
-                .map(|o| (o.id, unoccluded_px(&o.parts, pose, &planned.intrinsics, CYLINDER_SEGMENTS, NEAR_M))),
-        );
+        scratch.unoccluded.extend(planned.apartment.objects().map(|o| match planned.asset_triangles.get(&o.id) {
+            Some(tris) => (o.id, unoccluded_px_triangles(tris, pose, &planned.intrinsics, NEAR_M)),
+            None => (o.id, unoccluded_px(&o.parts, pose, &planned.intrinsics, CYLINDER_SEGMENTS, NEAR_M)),
+        }));
         vis.add_unoccluded(&scratch.unoccluded);
         summary.add(k, &vis);
         records::frame_line(k, cam.fps, pose, planned.ev100[k as usize], &vis, &mut frames_jsonl);
@@ -319,6 +325,7 @@ fn emit_scene(
         layout_attempts: planned.attempts,
         lights: &lights,
         texture_offsets: &planned.texture_offsets,
+        meshes: &planned.meshes,
         intrinsics: &planned.intrinsics,
         fps: cam.fps,
         frame_count: cam.frames,

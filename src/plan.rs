@@ -3,10 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use diorama_assets::gltf_asset::AssetMesh;
 use diorama_assets::{Manifest, PartKind};
+use diorama_layouts::SceneObject;
 use diorama_layouts::floorplan::{PlanSpec, furnish_apartment, plan_apartment};
+use diorama_layouts::geom::Vec3;
 use diorama_layouts::{Apartment, LayoutError, LayoutGenerator, LayoutSpec, Optimizer};
-use diorama_render::{Emitter, FrameCamera, Lighting, SceneMesh};
+use diorama_render::{Emitter, FrameCamera, Lighting, SceneMesh, Surface, Texture, TextureImage};
 use diorama_sim::trajectory::{Trajectory, WalkthroughSpec, walkthrough};
 use diorama_sim::{Intrinsics, seed};
 use rand::RngExt;
@@ -64,6 +67,10 @@ pub struct PlannedScene {
     pub ev100: Vec<f32>,
     /// Where each object's textures start, metres.
     pub texture_offsets: BTreeMap<u32, [f32; 2]>,
+    /// World triangles of the objects drawn as glTF meshes (their silhouettes for `unoccluded_px`), by id.
+    pub asset_triangles: BTreeMap<u32, Vec<[Vec3; 3]>>,
+    /// Category -> glTF file of the categories in this scene drawn as meshes.
+    pub meshes: BTreeMap<String, String>,
     /// Semantic class (index into [`semantic_classes`]) of every object id; 0 (background) for id 0.
     pub semantic_of: Vec<u16>,
 }
@@ -243,7 +250,11 @@ fn finish(
 ) -> PlannedScene {
     vary_albedo(&mut apartment, scene_seed);
     let texture_offsets = texture_offsets(&apartment, scene_seed);
-    let mesh = scene_mesh(&apartment, &texture_offsets);
+    let (mesh, asset_triangles) = scene_mesh(&apartment, &texture_offsets, manifest);
+    let meshes: BTreeMap<String, String> = apartment
+        .objects()
+        .filter_map(|o| Some((o.category.clone(), manifest.get(&o.category)?.gltf.clone()?)))
+        .collect();
     let lighting = scene_lighting(&apartment, &config.lighting, scene_seed);
     let ev100 = frame_ev100(&apartment, &lighting, &trajectory, &config.camera, &config.lighting);
     let semantic_of = semantic_lut(&apartment, manifest);
@@ -257,6 +268,8 @@ fn finish(
         lighting,
         ev100,
         texture_offsets,
+        asset_triangles,
+        meshes,
         semantic_of,
     }
 }
@@ -278,10 +291,28 @@ fn vary_albedo(apartment: &mut Apartment, scene_seed: u64) {
     }
 }
 
-/// Triangles of every part, tagged with its object's id, with its material.
-pub fn scene_mesh(apartment: &Apartment, texture_offsets: &BTreeMap<u32, [f32; 2]>) -> SceneMesh {
+/// Triangles of every part, tagged with its object's id, with its material; an object whose category has a glTF
+/// mesh is drawn with it instead (scaled to its box), and its world triangles are returned by id.
+pub fn scene_mesh(
+    apartment: &Apartment,
+    texture_offsets: &BTreeMap<u32, [f32; 2]>,
+    manifest: &Manifest,
+) -> (SceneMesh, BTreeMap<u32, Vec<[Vec3; 3]>>) {
     let mut mesh = SceneMesh::default();
+    let mut triangles = BTreeMap::new();
+    // Each asset's image is uploaded once per scene, however many objects use it.
+    let mut image_of: BTreeMap<&str, u32> = BTreeMap::new();
     for o in apartment.objects() {
+        if let Some(asset) = manifest.assets.get(&o.category) {
+            let image = asset.base_color_texture.as_ref().map(|t| {
+                *image_of.entry(o.category.as_str()).or_insert_with(|| {
+                    mesh.images.push(TextureImage { width: t.width, height: t.height, rgba8: t.rgba8.clone() });
+                    mesh.images.len() as u32 - 1
+                })
+            });
+            triangles.insert(o.id, add_asset(&mut mesh, o, asset, image));
+            continue;
+        }
         let offset = texture_offsets.get(&o.id).copied().unwrap_or_default();
         for p in &o.parts {
             let m = p.world_from_local;
@@ -293,7 +324,31 @@ pub fn scene_mesh(apartment: &Apartment, texture_offsets: &BTreeMap<u32, [f32; 2
             }
         }
     }
-    mesh
+    (mesh, triangles)
+}
+
+/// Places an asset's mesh on object `o` (its footprint centre on the floor of its box, its axes, scaled to its
+/// box) and returns the world triangles.
+fn add_asset(mesh: &mut SceneMesh, o: &SceneObject, asset: &AssetMesh, image: Option<u32>) -> Vec<[Vec3; 3]> {
+    let r = o.obb.world_from_local;
+    let origin = o.obb.center - r * Vec3::new(0.0, 0.0, o.obb.size.z / 2.0);
+    let s = Vec3::from(asset.scale_to(o.obb.size.to_array()));
+    let positions: Vec<Vec3> = asset.positions.iter().map(|&p| origin + r * (Vec3::from(p) * s)).collect();
+    // Normals transform by the inverse transpose of the scale.
+    let normals: Vec<[f32; 3]> =
+        asset.normals.iter().map(|&n| (r * (Vec3::from(n) / s)).normalize_or_zero().to_array()).collect();
+    let [cr, cg, cb, _] = asset.base_color;
+    let surface = Surface {
+        albedo: [cr, cg, cb],
+        texture: Texture::Flat,
+        roughness: asset.roughness,
+        metallic: asset.metallic,
+        uv_offset_m: [0.0; 2],
+        image,
+    };
+    let world: Vec<[f32; 3]> = positions.iter().map(|p| p.to_array()).collect();
+    mesh.add_triangles(&world, &normals, &asset.uvs, &asset.indices, &surface, o.id);
+    asset.indices.chunks_exact(3).map(|t| [0, 1, 2].map(|i| positions[t[i] as usize])).collect()
 }
 
 pub fn light_records(lighting: &Lighting) -> Vec<LightRecord> {

@@ -153,3 +153,48 @@ fn print_default_is_a_valid_config() {
     let o = diorama(&["config", "--check", p.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+/// A user manifest (the built-in one, with the vase's mesh pointing at `vase_file`) in `dir`, and a config using it.
+fn manifest_with_vase(dir: &Path, vase_file: &str) -> std::path::PathBuf {
+    let builtin =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets-manifest/manifest.toml")).unwrap();
+    assert!(builtin.contains("gltf = \"assets/vase.glb\""), "the built-in manifest gives the vase a mesh");
+    let text = builtin.replace("gltf = \"assets/vase.glb\"", &format!("gltf = \"{vase_file}\""));
+    std::fs::create_dir_all(dir.join("assets")).unwrap();
+    for name in ["mug.glb", "bowl.glb", "vase.glb"] {
+        let from = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets-manifest/assets").join(name);
+        std::fs::copy(from, dir.join("assets").join(name)).unwrap();
+    }
+    write(dir, "my-manifest.toml", &text);
+    write(dir, "c.toml", "scenes = 1\n[camera]\nframes = 4\n[objects]\nmanifest = \"my-manifest.toml\"\n")
+}
+
+#[test]
+fn truncated_gltf_is_named_with_its_category() {
+    let tmp = tempfile::tempdir().unwrap();
+    let whole = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/assets-manifest/assets/vase.glb")).unwrap();
+    std::fs::create_dir_all(tmp.path().join("broken")).unwrap();
+    std::fs::write(tmp.path().join("broken/vase.glb"), &whole[..whole.len() / 3]).unwrap();
+    let cfg = manifest_with_vase(tmp.path(), "broken/vase.glb");
+    let err = failing_build(&tmp.path().join("out"), Some(&cfg));
+    assert!(err.contains("broken/vase.glb") && err.contains("vase") && err.contains("glTF"), "{err}");
+}
+
+#[test]
+fn missing_gltf_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = manifest_with_vase(tmp.path(), "nowhere/vase.glb");
+    let err = failing_build(&tmp.path().join("out"), Some(&cfg));
+    assert!(err.contains("nowhere/vase.glb") && err.contains("my-manifest.toml"), "{err}");
+}
+
+#[test]
+fn a_user_manifest_with_its_own_gltf_files_builds() {
+    // The same assets read from files beside the user's manifest: the build succeeds.
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = manifest_with_vase(tmp.path(), "assets/vase.glb");
+    let out = tmp.path().join("out");
+    let o = diorama(&["build", "--quiet", "--out", out.to_str().unwrap(), cfg.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.join("dataset.json").exists());
+}

@@ -413,6 +413,7 @@ fn scene_record(seed_value: u64, apartment: &Apartment) -> Value {
         layout_attempts: 1,
         lights: &[],
         texture_offsets: &Default::default(),
+        meshes: &Default::default(),
         intrinsics: &k,
         fps: 1,
         frame_count: 1,

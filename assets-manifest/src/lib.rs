@@ -1,8 +1,10 @@
 //! Object categories of diorama: real-world sizes, placement rules and procedural mesh recipes.
 //!
-//! The built-in manifest (`manifest.toml` beside this crate) is embedded in the binary; a user may point the
+//! The built-in manifest (`manifest.toml` beside this crate) is embedded in the binary, with the glTF assets it names ([`gltf_asset`]); a user may point the
 //! config at a manifest file of their own, which is parsed by the same code ([`Manifest::from_toml_str`]).
 //! This crate does no IO of its own: the caller reads the file and passes its text and its name.
+
+pub mod gltf_asset;
 
 use std::collections::BTreeMap;
 
@@ -183,6 +185,11 @@ pub struct Category {
     #[serde(default = "default_max_per_room")]
     pub max_per_room: u32,
     pub parts: Vec<PartRecipe>,
+    /// A glTF 2.0 mesh (a path relative to the manifest) drawn instead of the parts, which stay the shape used
+    /// for collision and placement: the mesh must lie within them. Scaled to each object's box (both horizontal
+    /// axes by the smaller factor, so round things stay round); its own size must fall within the size ranges.
+    #[serde(default)]
+    pub gltf: Option<String>,
 }
 
 fn default_max_per_room() -> u32 {
@@ -197,6 +204,9 @@ pub struct Manifest {
     /// Room types by key (`bedroom`), in key order.
     #[serde(default)]
     pub rooms: BTreeMap<String, RoomType>,
+    /// The loaded glTF meshes of the categories that name one, by category key (see [`Manifest::load_assets`]).
+    #[serde(skip)]
+    pub assets: BTreeMap<String, std::sync::Arc<gltf_asset::AssetMesh>>,
 }
 
 /// What is wrong with a manifest. `source` names the file (or "built-in manifest").
@@ -206,6 +216,11 @@ pub enum ManifestError {
     Parse { source_name: String, message: String },
     #[error("{source_name}: category `{key}`: {problem}")]
     Invalid { source_name: String, key: String, problem: String },
+    #[error("{source_name}: category `{key}`: cannot read its glTF file {path}: {message}")]
+    AssetRead { source_name: String, key: String, path: String, message: String },
+    // The asset error is part of this message, not a separate cause, so it is printed once.
+    #[error("{source_name}: category `{key}`: {error}")]
+    Asset { source_name: String, key: String, error: gltf_asset::AssetError },
 }
 
 impl Manifest {
@@ -219,10 +234,61 @@ impl Manifest {
         self.rooms.iter().filter(|(_, r)| r.outdoor).map(|(k, _)| k.clone()).collect()
     }
 
-    /// The manifest shipped with diorama.
+    /// The manifest shipped with diorama, with its glTF assets.
     pub fn builtin() -> Manifest {
-        Manifest::from_toml_str(BUILTIN_MANIFEST_TOML, "built-in manifest")
-            .expect("the built-in manifest is checked by this crate's tests")
+        static BUILTIN: std::sync::OnceLock<Manifest> = std::sync::OnceLock::new();
+        BUILTIN
+            .get_or_init(|| {
+                let mut m = Manifest::from_toml_str(BUILTIN_MANIFEST_TOML, "built-in manifest")
+                    .expect("the built-in manifest is checked by this crate's tests");
+                let embedded = gltf_asset::builtin_asset_bytes();
+                m.load_assets("built-in manifest", |path| {
+                    embedded.get(path).map(|b| b.to_vec()).ok_or_else(|| "not among the embedded assets".to_string())
+                })
+                .expect("the built-in assets are checked by this crate's tests");
+                m
+            })
+            .clone()
+    }
+
+    /// Loads the glTF mesh of every category that names one, reading files through `read` (given the path as
+    /// the manifest writes it), and checks that each mesh's size lies within its category's size ranges.
+    pub fn load_assets(
+        &mut self,
+        source_name: &str,
+        read: impl Fn(&str) -> Result<Vec<u8>, String>,
+    ) -> Result<(), ManifestError> {
+        for (key, cat) in &self.categories {
+            let Some(path) = &cat.gltf else { continue };
+            let bytes = read(path).map_err(|message| ManifestError::AssetRead {
+                source_name: source_name.into(),
+                key: key.clone(),
+                path: path.clone(),
+                message,
+            })?;
+            let mesh = gltf_asset::AssetMesh::from_gltf_bytes(&bytes, path).map_err(|error| ManifestError::Asset {
+                source_name: source_name.into(),
+                key: key.clone(),
+                error,
+            })?;
+            let size = mesh.size();
+            for (axis, range, s) in [
+                ("size_x_m", cat.size_x_m, size[0]),
+                ("size_y_m", cat.size_y_m, size[1]),
+                ("size_z_m", cat.size_z_m, size[2]),
+            ] {
+                // A centimetre of slack: the mesh is its real-world size, the ranges are what instances may be.
+                if s < range[0] - 0.01 || s > range[1] + 0.01 {
+                    return Err(ManifestError::Invalid {
+                        source_name: source_name.into(),
+                        key: key.clone(),
+                        problem: format!("its glTF mesh {path} is {s:.3} m along {axis}, outside {range:?}"),
+                    });
+                }
+            }
+            self.assets.insert(key.clone(), std::sync::Arc::new(mesh));
+        }
+        Ok(())
     }
 
     /// Parses and validates a manifest; `source_name` names it in errors.
@@ -352,6 +418,38 @@ impl Category {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn builtin_meshes_stay_inside_their_collision_parts() {
+        // At the extremes of each size range, every vertex of the scaled mesh lies in some part of the recipe.
+        let m = Manifest::builtin();
+        assert_eq!(m.assets.len(), 3);
+        for (key, mesh) in &m.assets {
+            let cat = &m.categories[key];
+            for corner in 0..8 {
+                let pick = |r: [f32; 2], bit: usize| if corner >> bit & 1 == 0 { r[0] } else { r[1] };
+                let size = [pick(cat.size_x_m, 0), pick(cat.size_y_m, 1), pick(cat.size_z_m, 2)];
+                let s = mesh.scale_to(size);
+                for p in &mesh.positions {
+                    let q = [p[0] * s[0], p[1] * s[1], p[2] * s[2]];
+                    let inside = cat.parts.iter().any(|part| {
+                        let c = [part.center[0] * size[0], part.center[1] * size[1], part.center[2] * size[2]];
+                        let eps = 1e-4;
+                        match part.kind {
+                            PartKind::Box => (0..3).all(|i| (q[i] - c[i]).abs() <= part.size[i] * size[i] / 2.0 + eps),
+                            PartKind::Cylinder => {
+                                let r = part.size[0] * size[0].min(size[1]) / 2.0;
+                                let h = part.size[2] * size[2] / 2.0;
+                                ((q[0] - c[0]).powi(2) + (q[1] - c[1]).powi(2)).sqrt() <= r + eps
+                                    && (q[2] - c[2]).abs() <= h + eps
+                            }
+                        }
+                    });
+                    assert!(inside, "{key} at size {size:?}: vertex {q:?} is outside its parts");
+                }
+            }
+        }
+    }
 
     #[test]
     fn builtin_manifest_has_at_least_twelve_valid_categories() {

@@ -13,9 +13,9 @@ use wgpu::util::DeviceExt;
 
 use crate::FrameCamera;
 use crate::light::{Emitter, Lighting, exposure_from_ev100};
-use crate::mesh::{SceneMesh, Vertex};
+use crate::mesh::{MAX_IMAGES, SceneMesh, TextureImage, Vertex};
 use crate::shadows::{CUBE_FAR_M, CUBE_NEAR_M, cube_face_clip_from_world, sun_clip_from_world};
-use crate::textures::{TEXTURE_PX, tiles};
+use crate::textures::{TEXTURE_PX, image_tile, tiles};
 
 /// Frames in flight: a frame's readback is only waited on when its slot comes round again.
 const RING_SLOTS: usize = 3;
@@ -66,7 +66,8 @@ pub enum BackendChoice {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RenderSettings {
     pub backend: BackendChoice,
-    /// Samples per pixel of the colour pass (1 = no anti-aliasing, 4 = 4x MSAA). Ground truth always has one.
+    /// Samples per pixel of the colour pass (1 = no anti-aliasing, 4 = 4x MSAA; 0 = 4 on a GPU, 1 on a CPU
+    /// rasterizer such as lavapipe, where 4x MSAA halves the frame rate). Ground truth always has one.
     pub msaa_samples: u32,
     /// Texels per side of each face of a light's cube shadow map.
     pub shadow_map_px: u32,
@@ -85,7 +86,7 @@ impl Default for RenderSettings {
     fn default() -> RenderSettings {
         RenderSettings {
             backend: BackendChoice::Auto,
-            msaa_samples: 4,
+            msaa_samples: 0,
             shadow_map_px: 512,
             sun_shadow_map_px: 2048,
             read_rgba8: false,
@@ -364,6 +365,9 @@ impl Renderer {
             return Err(unsupported(format!("into {HDR_FORMAT:?} (linear HDR colour)")));
         }
         let mut settings = settings;
+        if settings.msaa_samples == 0 {
+            settings.msaa_samples = if info.device_type == wgpu::DeviceType::Cpu { 1 } else { 4 };
+        }
         if settings.msaa_samples > 1 && !hdr.flags.sample_count_supported(settings.msaa_samples) {
             tracing::warn!(samples = settings.msaa_samples, adapter = %info.name, "MSAA not supported; colour is not anti-aliased");
             settings.msaa_samples = 1;
@@ -407,7 +411,7 @@ impl Renderer {
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let material_view = upload_material_textures(&device, &queue);
+        let material_view = upload_material_textures(&device, &queue, &[]);
         let material_sampler = device.create_sampler(&wgpu::SamplerDescriptor {
             label: Some("materials"),
             address_mode_u: wgpu::AddressMode::Repeat,
@@ -683,6 +687,13 @@ impl Renderer {
         }
 
         let uniform = self.scene_uniform(lighting, &shadowed, sun_matrix);
+        if mesh.images.len() > MAX_IMAGES {
+            tracing::warn!(images = mesh.images.len(), "the renderer takes {MAX_IMAGES} images; the rest are left out");
+        }
+        // Asset images make a scene-specific texture array; otherwise the procedural one is shared.
+        let scene_textures =
+            (!mesh.images.is_empty()).then(|| upload_material_textures(&self.device, &self.queue, &mesh.images));
+        let material_view = scene_textures.as_ref().unwrap_or(&self.material_view);
         let cube_view = cube.create_view(&wgpu::TextureViewDescriptor {
             dimension: Some(wgpu::TextureViewDimension::D2Array),
             ..Default::default()
@@ -700,7 +711,7 @@ impl Renderer {
                         size: std::num::NonZeroU64::new(std::mem::size_of::<FrameUniform>() as u64),
                     }),
                 },
-                wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(&self.material_view) },
+                wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(material_view) },
                 wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::Sampler(&self.material_sampler) },
                 wgpu::BindGroupEntry { binding: 3, resource: wgpu::BindingResource::TextureView(&cube_view) },
                 wgpu::BindGroupEntry { binding: 4, resource: wgpu::BindingResource::Sampler(&self.shadow_sampler) },
@@ -1140,12 +1151,15 @@ fn mesh_bounds(mesh: &SceneMesh) -> ([f32; 3], [f32; 3]) {
 }
 
 /// The procedural material textures as one array texture with mips (layer = `Texture as u32`).
-fn upload_material_textures(device: &wgpu::Device, queue: &wgpu::Queue) -> wgpu::TextureView {
-    let tiles = tiles();
-    let mips = tiles[0].levels.len() as u32;
+/// Layers: the procedural textures, then `images` (a scene's asset textures) resampled to the same size.
+fn upload_material_textures(device: &wgpu::Device, queue: &wgpu::Queue, images: &[TextureImage]) -> wgpu::TextureView {
+    let image_tiles: Vec<Vec<Vec<u8>>> =
+        images.iter().take(MAX_IMAGES).map(|i| image_tile(i, TEXTURE_PX as usize)).collect();
+    let layers: Vec<&Vec<Vec<u8>>> = tiles().iter().map(|t| &t.levels).chain(image_tiles.iter()).collect();
+    let mips = layers[0].len() as u32;
     let texture = device.create_texture(&wgpu::TextureDescriptor {
         label: Some("material textures"),
-        size: wgpu::Extent3d { width: TEXTURE_PX, height: TEXTURE_PX, depth_or_array_layers: tiles.len() as u32 },
+        size: wgpu::Extent3d { width: TEXTURE_PX, height: TEXTURE_PX, depth_or_array_layers: layers.len() as u32 },
         mip_level_count: mips,
         sample_count: 1,
         dimension: wgpu::TextureDimension::D2,
@@ -1153,8 +1167,8 @@ fn upload_material_textures(device: &wgpu::Device, queue: &wgpu::Queue) -> wgpu:
         usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
         view_formats: &[],
     });
-    for (layer, tile) in tiles.iter().enumerate() {
-        for (level, data) in tile.levels.iter().enumerate() {
+    for (layer, levels) in layers.iter().enumerate() {
+        for (level, data) in levels.iter().enumerate() {
             let size = (TEXTURE_PX >> level).max(1);
             queue.write_texture(
                 wgpu::TexelCopyTextureInfo {

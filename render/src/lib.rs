@@ -19,7 +19,7 @@ pub use gpu::{
     half_to_f32,
 };
 pub use light::{AmbientZone, Emitter, Light, Lighting, Sun};
-pub use mesh::{SceneMesh, Surface, Texture, Vertex};
+pub use mesh::{SceneMesh, Surface, Texture, TextureImage, Vertex};
 
 /// A pinhole camera for one frame, OpenCV convention (+x right, +y down, +z forward).
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -80,27 +80,54 @@ pub struct Surface {
     pub metallic: f32,
     /// Offset of the texture on this surface, metres.
     pub uv_offset_m: [f32; 2],
+    /// A base-colour image (index into [`SceneMesh::images`]) instead of the procedural texture: the albedo is
+    /// multiplied by the image's decoded sRGB colour, and texture coordinates are the image's own (0 to 1).
+    pub image: Option<u32>,
 }
 
 impl Default for Surface {
     fn default() -> Surface {
-        Surface { albedo: [0.5; 3], texture: Texture::Flat, roughness: 0.8, metallic: 0.0, uv_offset_m: [0.0; 2] }
+        Surface {
+            albedo: [0.5; 3],
+            texture: Texture::Flat,
+            roughness: 0.8,
+            metallic: 0.0,
+            uv_offset_m: [0.0; 2],
+            image: None,
+        }
     }
 }
 
 impl Surface {
-    /// Texture layer in bits 0-7, roughness in 8-15 and metalness in 16-23 (unorm8 each).
+    /// Texture layer in bits 0-7, roughness in 8-15 and metalness in 16-23 (unorm8 each); bit 31 marks a
+    /// base-colour image (its layer follows the procedural ones).
     pub fn packed(&self) -> u32 {
         let unorm = |x: f32| (x.clamp(0.0, 1.0) * 255.0).round() as u32;
-        self.texture as u32 | unorm(self.roughness) << 8 | unorm(self.metallic) << 16
+        let layer = match self.image {
+            Some(i) => (Texture::ALL.len() as u32 + i).min(255) | 1 << 31,
+            None => self.texture as u32,
+        };
+        layer | unorm(self.roughness) << 8 | unorm(self.metallic) << 16
     }
 }
 
-/// All triangles of a scene in world coordinates.
+/// An RGBA8 image, sRGB-encoded, rows top first (a glTF asset's base colour).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextureImage {
+    pub width: u32,
+    pub height: u32,
+    pub rgba8: Vec<u8>,
+}
+
+/// Most images a scene may use (texture layers are addressed with 8 bits).
+pub const MAX_IMAGES: usize = 255 - Texture::ALL.len();
+
+/// All triangles of a scene in world coordinates, and the images their surfaces name.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SceneMesh {
     pub vertices: Vec<Vertex>,
     pub indices: Vec<u32>,
+    pub images: Vec<TextureImage>,
 }
 
 /// Segments around a cylinder.
@@ -128,6 +155,25 @@ impl SceneMesh {
     }
 
     /// A box with full extents `size` along `axes` (columns: local x, y, z in world coordinates).
+    /// An indexed triangle list already in world coordinates (a glTF asset placed in the scene); `uvs` are the
+    /// asset's own texture coordinates.
+    pub fn add_triangles(
+        &mut self,
+        positions: &[[f32; 3]],
+        normals: &[[f32; 3]],
+        uvs: &[[f32; 2]],
+        indices: &[u32],
+        surface: &Surface,
+        instance: u32,
+    ) {
+        let base = self.vertices.len() as u32;
+        let material = surface.packed();
+        for ((&position, &normal), &uv_m) in positions.iter().zip(normals).zip(uvs) {
+            self.vertices.push(Vertex { position, normal, uv_m, albedo: surface.albedo, instance, material });
+        }
+        self.indices.extend(indices.iter().map(|i| base + i));
+    }
+
     /// Texture coordinates run along each face in metres, so textures keep their real-world scale.
     pub fn add_box(&mut self, center: [f32; 3], axes: [[f32; 3]; 3], size: [f32; 3], surface: &Surface, instance: u32) {
         let h = size.map(|s| s / 2.0);

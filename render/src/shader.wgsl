@@ -156,11 +156,20 @@ fn sun_visibility(p: vec3<f32>) -> f32 {
 }
 
 // Luminance of the surface point towards the camera.
+fn srgb_decode(c: vec3<f32>) -> vec3<f32> {
+    let lo = c / 12.92;
+    let hi = pow((c + vec3<f32>(0.055)) / 1.055, vec3<f32>(2.4));
+    return select(hi, lo, c <= vec3<f32>(0.04045));
+}
+
 fn shade(in: VsOut, front: bool) -> vec3<f32> {
     let layer = in.material & 0xffu;
-    let tex = textureSample(textures, texture_sampler, in.uv_m / REPEAT_M[layer], layer);
+    // An asset's base-colour image (bit 31): its own texture coordinates, sRGB colour, no relief.
+    let is_image = (in.material >> 31u) == 1u;
+    let repeat = select(REPEAT_M[min(layer, 10u)], 1.0, is_image);
+    let tex = textureSample(textures, texture_sampler, in.uv_m / repeat, layer);
     // Bump mapping from the height channel by screen-space derivatives (no tangents needed).
-    let height = (tex.b - 0.5) * BUMP_M;
+    let height = select((tex.b - 0.5) * BUMP_M, 0.0, is_image);
     let dpx = dpdx(in.world);
     let dpy = dpdy(in.world);
     let dhx = dpdx(height);
@@ -174,8 +183,9 @@ fn shade(in: VsOut, front: bool) -> vec3<f32> {
         n = normalize(abs(det) * geometric - sign(det) * (dhx * r1 + dhy * r2));
     }
 
-    let albedo = min(in.albedo * 2.0 * tex.r, vec3<f32>(0.95));
-    let roughness = clamp(f32((in.material >> 8u) & 0xffu) / 255.0 * 2.0 * tex.g, 0.05, 1.0);
+    let base_roughness = f32((in.material >> 8u) & 0xffu) / 255.0;
+    let albedo = min(select(in.albedo * 2.0 * tex.r, in.albedo * srgb_decode(tex.rgb), is_image), vec3<f32>(0.95));
+    let roughness = clamp(select(base_roughness * 2.0 * tex.g, base_roughness, is_image), 0.05, 1.0);
     let metallic = f32((in.material >> 16u) & 0xffu) / 255.0;
     let v = normalize(frame.camera_position.xyz - in.world);
     var luminance = vec3<f32>(0.0);

@@ -154,6 +154,30 @@ fn generate(t: Texture, size: usize) -> Vec<u8> {
     out
 }
 
+/// An RGBA8 image resampled (bilinear, wrapping) to a `size` x `size` tile with its mip chain.
+pub(crate) fn image_tile(image: &crate::mesh::TextureImage, size: usize) -> Vec<Vec<u8>> {
+    let (w, h) = (image.width.max(1) as usize, image.height.max(1) as usize);
+    let at =
+        |x: usize, y: usize, c: usize| image.rgba8.get(((y % h) * w + x % w) * 4 + c).copied().unwrap_or(255) as f32;
+    let mut base = Vec::with_capacity(size * size * 4);
+    for j in 0..size {
+        for i in 0..size {
+            let (u, v) =
+                ((i as f32 + 0.5) / size as f32 * w as f32 - 0.5, (j as f32 + 0.5) / size as f32 * h as f32 - 0.5);
+            let (x0, y0) = (u.floor(), v.floor());
+            let (fx, fy) = (u - x0, v - y0);
+            let (x0, y0) =
+                ((x0 as isize).rem_euclid(w as isize) as usize, (y0 as isize).rem_euclid(h as isize) as usize);
+            for c in 0..4 {
+                let top = at(x0, y0, c) * (1.0 - fx) + at(x0 + 1, y0, c) * fx;
+                let bottom = at(x0, y0 + 1, c) * (1.0 - fx) + at(x0 + 1, y0 + 1, c) * fx;
+                base.push((top * (1.0 - fy) + bottom * fy).round().clamp(0.0, 255.0) as u8);
+            }
+        }
+    }
+    mip_chain(base, size)
+}
+
 /// Box-filtered mip levels down to 1 x 1.
 fn mip_chain(base: Vec<u8>, size: usize) -> Vec<Vec<u8>> {
     let mut levels = vec![base];

@@ -60,7 +60,12 @@ fn hull(mut pts: Vec<(f32, f32)>) -> Vec<(f32, f32)> {
 /// The part's silhouette in pixel coordinates: its vertices in front of the near plane and the points where
 /// the segments between them cross it (the clipped convex body's corners are among these), projected, hulled.
 fn silhouette(p: &Primitive, pose: &CameraPose, k: &Intrinsics, segments: usize, near_m: f32) -> Vec<(f32, f32)> {
-    let cam: Vec<Vec3> = part_vertices(p, segments).into_iter().map(|v| pose.camera_from_world(v)).collect();
+    convex_silhouette(&part_vertices(p, segments), pose, k, near_m)
+}
+
+/// The silhouette of the convex hull of `vertices` (world frame), clipped by the near plane.
+fn convex_silhouette(vertices: &[Vec3], pose: &CameraPose, k: &Intrinsics, near_m: f32) -> Vec<(f32, f32)> {
+    let cam: Vec<Vec3> = vertices.iter().map(|&v| pose.camera_from_world(v)).collect();
     let mut kept: Vec<Vec3> = cam.iter().copied().filter(|v| v.z >= near_m).collect();
     if kept.is_empty() {
         return Vec::new();
@@ -78,11 +83,21 @@ fn silhouette(p: &Primitive, pose: &CameraPose, k: &Intrinsics, segments: usize,
 
 /// Pixels of a `width` x `height` image whose centres fall inside the union of the parts' silhouettes.
 pub fn unoccluded_px(parts: &[Primitive], pose: &CameraPose, k: &Intrinsics, segments: usize, near_m: f32) -> u32 {
+    count_union(parts.iter().map(|p| silhouette(p, pose, k, segments, near_m)), k)
+}
+
+/// The same count for an object drawn as a triangle mesh (a glTF asset), from its triangles in the world frame:
+/// each triangle is convex, so the union of their silhouettes is the mesh's.
+pub fn unoccluded_px_triangles(triangles: &[[Vec3; 3]], pose: &CameraPose, k: &Intrinsics, near_m: f32) -> u32 {
+    count_union(triangles.iter().map(|t| convex_silhouette(t, pose, k, near_m)), k)
+}
+
+/// Pixels whose centres fall inside the union of convex polygons (pixel coordinates).
+fn count_union(polygons: impl Iterator<Item = Vec<(f32, f32)>>, k: &Intrinsics) -> u32 {
     let (w, h) = (k.width as i64, k.height as i64);
-    // Per row, the covered pixel ranges [i0, i1) of every part.
+    // Per row, the covered pixel ranges [i0, i1) of every polygon.
     let mut spans: Vec<(i64, i64, i64)> = Vec::new();
-    for p in parts {
-        let poly = silhouette(p, pose, k, segments, near_m);
+    for poly in polygons {
         if poly.len() < 3 {
             continue;
         }
@@ -179,5 +194,17 @@ mod tests {
         // Its far edge 3 m ahead sits at v = 60 + 80 * 1/3 (top of the strip, 26.7 px below the centre); from
         // there down to the image's bottom edge the strip widens: more than its far width (26.7 px) per row.
         assert!(n > 27 * 33 && n < 160 * 34, "{n}");
+    }
+
+    #[test]
+    fn a_triangulated_face_counts_as_the_square_it_makes() {
+        // The near face of the cube as two triangles (a mesh): the same 32 x 32 pixels; one triangle alone, half
+        // of them (pixel centres on the diagonal go to one side only).
+        let k = Intrinsics { fx: 80.0, fy: 80.0, cx: 80.0, cy: 60.0, width: 160, height: 120 };
+        let c = |x: f32, z: f32| Vec3::new(x, 2.5, z);
+        let tris = [[c(-0.5, -0.5), c(0.5, -0.5), c(0.5, 0.5)], [c(-0.5, -0.5), c(0.5, 0.5), c(-0.5, 0.5)]];
+        assert_eq!(unoccluded_px_triangles(&tris, &pose(), &k, 0.05), 32 * 32);
+        let one = unoccluded_px_triangles(&tris[..1], &pose(), &k, 0.05);
+        assert!((one as i32 - 512).abs() <= 32, "{one}");
     }
 }

@@ -258,10 +258,13 @@ struct SeenRecord {
 }
 
 #[derive(Serialize)]
-struct MaterialsRecord {
+struct MaterialsRecord<'a> {
     model: &'static str,
     albedo: &'static str,
     material: &'static str,
+    /// Categories drawn with a glTF mesh (scaled to each object's box; `parts` stay its collision shape), and
+    /// the mesh's file as the manifest names it.
+    meshes: &'a std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Serialize)]
@@ -274,7 +277,7 @@ struct SceneRecord<'a> {
     windows: Vec<WindowRecord>,
     objects: Vec<ObjectRecord<'a>>,
     lights: &'a [LightRecord],
-    materials: MaterialsRecord,
+    materials: MaterialsRecord<'a>,
     layout_report: LayoutReportRecord<'a>,
     camera: CameraRecord,
     /// Addition: per object, the frames that show it (from the rendered instance maps).
@@ -291,6 +294,8 @@ pub struct SceneFacts<'a> {
     pub layout_attempts: u32,
     pub lights: &'a [LightRecord],
     pub texture_offsets: &'a std::collections::BTreeMap<u32, [f32; 2]>,
+    /// Category -> glTF file, for the categories of this scene drawn as meshes.
+    pub meshes: &'a std::collections::BTreeMap<String, String>,
     pub intrinsics: &'a Intrinsics,
     pub fps: u32,
     pub frame_count: u32,
@@ -455,6 +460,7 @@ pub fn scene_json(f: &SceneFacts<'_>) -> Vec<u8> {
             model: "ggx_metallic_roughness",
             albedo: "objects[].parts[].albedo (linear RGB), modulated by the material's procedural texture",
             material: "objects[].parts[].material; textures start at objects[].texture_offset_m",
+            meshes: f.meshes,
         },
         layout_report: layout_report(a, f.layout_attempts),
         camera: CameraRecord {
@@ -609,6 +615,8 @@ pub struct AdapterRecord {
     pub backend: String,
     pub device_type: String,
     pub driver: String,
+    /// Samples per pixel of the colour (render.msaa as resolved for this adapter).
+    pub msaa_samples: u32,
 }
 
 #[derive(Serialize)]
