@@ -27,6 +27,7 @@ fn room(objects: u32) -> SceneMesh {
         metallic,
         uv_offset_m: [0.0; 2],
         image: None,
+        normal_image: None,
     };
     let [w, d, h] = ROOM;
     mesh.add_box([w / 2.0, d / 2.0, -0.05], IDENTITY, [w, d, 0.1], &surface(0.5, Texture::Floorboards, 0.45, 0.0), 1);

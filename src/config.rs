@@ -93,11 +93,19 @@ pub struct LightingConfig {
     pub sky_lux: f32,
     /// Range of the sun's elevation above the horizon, degrees (seeded per scene, as is its azimuth).
     pub sun_elevation_deg: [f32; 2],
+    /// Whether lamps (categories with a `light` in the manifest) are switched on.
+    pub lamps: bool,
 }
 
 impl Default for LightingConfig {
     fn default() -> Self {
-        LightingConfig { lamp_lm_per_m2: 150.0, sun_lux: 30_000.0, sky_lux: 10_000.0, sun_elevation_deg: [20.0, 60.0] }
+        LightingConfig {
+            lamp_lm_per_m2: 150.0,
+            sun_lux: 30_000.0,
+            sky_lux: 10_000.0,
+            sun_elevation_deg: [20.0, 60.0],
+            lamps: true,
+        }
     }
 }
 

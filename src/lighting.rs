@@ -6,9 +6,11 @@
 //! light is each room's interreflected illuminance by the lumen method. The camera meters the room it is in
 //! (a reflected-light meter, K = 12.5) and adapts its exposure smoothly as it moves between rooms.
 
-use diorama_assets::Material;
+use diorama_assets::{Manifest, Material};
 use diorama_layouts::geom::Vec2;
+use diorama_layouts::geom::Vec3;
 use diorama_layouts::{Apartment, Layout};
+use diorama_render::MAX_LIGHTS;
 use diorama_render::light::{ev100_for_luminance, interreflected_lux, normalized_color};
 use diorama_render::{AmbientZone, Emitter, Light, Lighting, Sun, Surface, Texture};
 use diorama_sim::seed;
@@ -21,6 +23,8 @@ use crate::config::{CameraConfig, LightingConfig};
 const ROOM_REFLECTANCE: f32 = 0.45;
 /// Warm white (about 3500 K) of the ceiling panels, linear Rec. 709.
 const LAMP_COLOR: [f32; 3] = [1.0, 0.86, 0.72];
+/// Warmer (about 2700 K) incandescent-like light of floor and table lamps.
+const BULB_COLOR: [f32; 3] = [1.0, 0.78, 0.56];
 const SUN_COLOR: [f32; 3] = [1.0, 0.95, 0.88];
 const SKY_COLOR: [f32; 3] = [0.72, 0.84, 1.0];
 /// Panels hang this far below the ceiling.
@@ -51,31 +55,74 @@ pub fn surface_of(material: Material, albedo: [f32; 3], uv_offset_m: [f32; 2]) -
         Material::Glossy => (Texture::Flat, 0.12, 0.0),
         Material::Foliage => (Texture::Foliage, 0.7, 0.0),
     };
-    Surface { albedo, texture, roughness, metallic, uv_offset_m, image: None }
+    Surface { albedo, texture, roughness, metallic, uv_offset_m, image: None, normal_image: None }
 }
 
-/// How much light a room gets: its panels' flux and its indirect illuminance.
+/// How much light a room gets: its ceiling panels' flux, its lamps' lights, and its indirect illuminance.
 struct RoomLight {
     lamp_flux_lm: f32,
+    lamps: Vec<Light>,
     ambient_lux: f32,
 }
 
-fn room_light(layout: &Layout, config: &LightingConfig) -> RoomLight {
+/// The spot lights of the lamps (categories with a `light`) standing in `layout`'s room, in object order.
+fn lamp_lights(layout: &Layout, manifest: &Manifest, influence: ([f32; 3], [f32; 3])) -> Vec<Light> {
+    layout
+        .objects
+        .iter()
+        .filter_map(|o| {
+            let lamp = manifest.get(&o.category)?.light?;
+            let r = o.obb.world_from_local;
+            let origin = o.obb.center - r * Vec3::new(0.0, 0.0, o.obb.size.z / 2.0);
+            let at = origin + r * (Vec3::from(lamp.at) * o.obb.size);
+            Some(Light {
+                emitter: Emitter::Spot {
+                    direction: [0.0, 0.0, -1.0],
+                    half_angle_rad: lamp.half_angle_deg.to_radians(),
+                },
+                position: at.to_array(),
+                color: normalized_color(BULB_COLOR),
+                flux_lm: lamp.flux_lm,
+                casts_shadows: false,
+                influence: Some(influence),
+            })
+        })
+        .collect()
+}
+
+/// The box a room's lights are followed in: its own, `reach` beyond its walls.
+fn room_box(layout: &Layout, reach: f32) -> ([f32; 3], [f32; 3]) {
     let room = &layout.room;
+    (
+        [room.origin.x - reach, room.origin.y - reach, -1.0],
+        [room.origin.x + room.width_m + reach, room.origin.y + room.depth_m + reach, room.height_m + 1.0],
+    )
+}
+
+fn room_light(layout: &Layout, config: &LightingConfig, manifest: &Manifest) -> RoomLight {
+    let room = &layout.room;
+    // Lamps have no shadows: their light stays inside their room.
+    let lamps = if config.lamps { lamp_lights(layout, manifest, room_box(layout, 0.0)) } else { Vec::new() };
+    let lamps_lm: f32 = lamps.iter().map(|l| l.flux_lm).sum();
     if room.outdoor {
-        return RoomLight { lamp_flux_lm: 0.0, ambient_lux: config.sky_lux };
+        return RoomLight { lamp_flux_lm: 0.0, lamps, ambient_lux: config.sky_lux };
     }
     let lamp_flux_lm = config.lamp_lm_per_m2 * room.area_m2();
     let window_m2: f32 = layout.windows.iter().map(|w| w.width_m * w.height_m).sum();
     let daylight_lm = window_m2 * config.sky_lux * WINDOW_SKY_SHARE;
     let perimeter = 2.0 * (room.width_m + room.depth_m);
     let surfaces_m2 = 2.0 * room.area_m2() + perimeter * room.height_m;
-    let ambient_lux = interreflected_lux(lamp_flux_lm + daylight_lm, surfaces_m2, ROOM_REFLECTANCE);
-    RoomLight { lamp_flux_lm, ambient_lux }
+    let ambient_lux = interreflected_lux(lamp_flux_lm + lamps_lm + daylight_lm, surfaces_m2, ROOM_REFLECTANCE);
+    RoomLight { lamp_flux_lm, lamps, ambient_lux }
 }
 
 /// Lights, sun, sky and indirect light of an apartment. The sun's direction comes from the scene's seed.
-pub fn scene_lighting(apartment: &Apartment, config: &LightingConfig, scene_seed: u64) -> Lighting {
+pub fn scene_lighting(
+    apartment: &Apartment,
+    config: &LightingConfig,
+    manifest: &Manifest,
+    scene_seed: u64,
+) -> Lighting {
     let mut rng = seed::stream(scene_seed, "lighting");
     let azimuth = rng.random_range(0.0..std::f32::consts::TAU);
     let [lo, hi] = config.sun_elevation_deg;
@@ -90,9 +137,11 @@ pub fn scene_lighting(apartment: &Apartment, config: &LightingConfig, scene_seed
         sky_color: normalized_color(SKY_COLOR),
         ..Lighting::default()
     };
+    let mut lamps = Vec::new();
     for layout in &apartment.rooms {
         let room = &layout.room;
-        let light = room_light(layout, config);
+        let light = room_light(layout, config, manifest);
+        lamps.extend(light.lamps.iter().copied());
         if light.lamp_flux_lm > 0.0 {
             for fx in [0.3f32, 0.7] {
                 let p = room.origin + Vec2::new(room.width_m * fx, room.depth_m * 0.5);
@@ -110,14 +159,7 @@ pub fn scene_lighting(apartment: &Apartment, config: &LightingConfig, scene_seed
                     color: normalized_color(LAMP_COLOR),
                     flux_lm: light.lamp_flux_lm / 2.0,
                     casts_shadows: true,
-                    influence: Some((
-                        [room.origin.x - INFLUENCE_REACH_M, room.origin.y - INFLUENCE_REACH_M, -1.0],
-                        [
-                            room.origin.x + room.width_m + INFLUENCE_REACH_M,
-                            room.origin.y + room.depth_m + INFLUENCE_REACH_M,
-                            room.height_m + 1.0,
-                        ],
-                    )),
+                    influence: Some(room_box(layout, INFLUENCE_REACH_M)),
                 });
             }
         }
@@ -131,18 +173,24 @@ pub fn scene_lighting(apartment: &Apartment, config: &LightingConfig, scene_seed
             color: ambient_color,
         });
     }
+    // Lamps after every ceiling panel, as many as the renderer takes (in object order: deterministic).
+    let room_for_lamps = MAX_LIGHTS.saturating_sub(lighting.lights.len());
+    if lamps.len() > room_for_lamps {
+        tracing::debug!(lamps = lamps.len(), kept = room_for_lamps, "more lamps than the renderer takes");
+    }
+    lighting.lights.extend(lamps.into_iter().take(room_for_lamps));
     lighting
 }
 
 /// The exposure (EV100) the camera's meter asks for in each room, by room index: average luminance of mid-grey
 /// surfaces under the room's mean illuminance.
-fn room_ev100(apartment: &Apartment, lighting: &Lighting, config: &LightingConfig) -> Vec<f32> {
+fn room_ev100(apartment: &Apartment, lighting: &Lighting, config: &LightingConfig, manifest: &Manifest) -> Vec<f32> {
     let sun_up = lighting.sun.map_or(0.0, |s| s.illuminance_lux * s.direction_to_sun[2].max(0.0));
     apartment
         .rooms
         .iter()
         .map(|layout| {
-            let light = room_light(layout, config);
+            let light = room_light(layout, config, manifest);
             let lux = if layout.room.outdoor {
                 light.ambient_lux + sun_up
             } else {
@@ -162,11 +210,12 @@ pub fn frame_ev100(
     trajectory: &Trajectory,
     camera: &CameraConfig,
     config: &LightingConfig,
+    manifest: &Manifest,
 ) -> Vec<f32> {
     if !camera.auto_exposure {
         return vec![camera.ev100; trajectory.poses.len()];
     }
-    let metered = room_ev100(apartment, lighting, config);
+    let metered = room_ev100(apartment, lighting, config, manifest);
     let dt = 1.0 / camera.fps as f32;
     let alpha = 1.0 - (-dt / ADAPTATION_S).exp();
     let mut current: Option<f32> = None;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use diorama_assets::gltf_asset::AssetMesh;
+use diorama_assets::gltf_asset::{AssetImage, AssetMesh};
 use diorama_assets::{Manifest, PartKind};
 use diorama_layouts::SceneObject;
 use diorama_layouts::floorplan::{PlanSpec, furnish_apartment, plan_apartment};
@@ -255,8 +255,8 @@ fn finish(
         .objects()
         .filter_map(|o| Some((o.category.clone(), manifest.get(&o.category)?.gltf.clone()?)))
         .collect();
-    let lighting = scene_lighting(&apartment, &config.lighting, scene_seed);
-    let ev100 = frame_ev100(&apartment, &lighting, &trajectory, &config.camera, &config.lighting);
+    let lighting = scene_lighting(&apartment, &config.lighting, manifest, scene_seed);
+    let ev100 = frame_ev100(&apartment, &lighting, &trajectory, &config.camera, &config.lighting, manifest);
     let semantic_of = semantic_lut(&apartment, manifest);
     PlannedScene {
         scene_seed,
@@ -300,17 +300,20 @@ pub fn scene_mesh(
 ) -> (SceneMesh, BTreeMap<u32, Vec<[Vec3; 3]>>) {
     let mut mesh = SceneMesh::default();
     let mut triangles = BTreeMap::new();
-    // Each asset's image is uploaded once per scene, however many objects use it.
-    let mut image_of: BTreeMap<&str, u32> = BTreeMap::new();
+    // Each asset's images are uploaded once per scene, however many objects use them.
+    let mut image_of: BTreeMap<(&str, bool), u32> = BTreeMap::new();
     for o in apartment.objects() {
         if let Some(asset) = manifest.assets.get(&o.category) {
-            let image = asset.base_color_texture.as_ref().map(|t| {
-                *image_of.entry(o.category.as_str()).or_insert_with(|| {
-                    mesh.images.push(TextureImage { width: t.width, height: t.height, rgba8: t.rgba8.clone() });
-                    mesh.images.len() as u32 - 1
+            let mut upload = |image: &Option<AssetImage>, normal: bool| {
+                image.as_ref().map(|t| {
+                    *image_of.entry((o.category.as_str(), normal)).or_insert_with(|| {
+                        mesh.images.push(TextureImage { width: t.width, height: t.height, rgba8: t.rgba8.clone() });
+                        mesh.images.len() as u32 - 1
+                    })
                 })
-            });
-            triangles.insert(o.id, add_asset(&mut mesh, o, asset, image));
+            };
+            let images = (upload(&asset.base_color_texture, false), upload(&asset.normal_texture, true));
+            triangles.insert(o.id, add_asset(&mut mesh, o, asset, images));
             continue;
         }
         let offset = texture_offsets.get(&o.id).copied().unwrap_or_default();
@@ -329,7 +332,12 @@ pub fn scene_mesh(
 
 /// Places an asset's mesh on object `o` (its footprint centre on the floor of its box, its axes, scaled to its
 /// box) and returns the world triangles.
-fn add_asset(mesh: &mut SceneMesh, o: &SceneObject, asset: &AssetMesh, image: Option<u32>) -> Vec<[Vec3; 3]> {
+fn add_asset(
+    mesh: &mut SceneMesh,
+    o: &SceneObject,
+    asset: &AssetMesh,
+    (image, normal_image): (Option<u32>, Option<u32>),
+) -> Vec<[Vec3; 3]> {
     let r = o.obb.world_from_local;
     let origin = o.obb.center - r * Vec3::new(0.0, 0.0, o.obb.size.z / 2.0);
     let s = Vec3::from(asset.scale_to(o.obb.size.to_array()));
@@ -345,6 +353,7 @@ fn add_asset(mesh: &mut SceneMesh, o: &SceneObject, asset: &AssetMesh, image: Op
         metallic: asset.metallic,
         uv_offset_m: [0.0; 2],
         image,
+        normal_image,
     };
     let world: Vec<[f32; 3]> = positions.iter().map(|p| p.to_array()).collect();
     mesh.add_triangles(&world, &normals, &asset.uvs, &asset.indices, &surface, o.id);

@@ -75,6 +75,28 @@ fn glaze_png(ground: [u8; 3], band: [u8; 3], bands: u32) -> Vec<u8> {
     out
 }
 
+/// Horizontal ribs: the normal tilts up and down the image along v (`ribs` of them), RGB8 PNG.
+fn ribs_normal_png(ribs: u32) -> Vec<u8> {
+    let (w, h) = (16u32, 128u32);
+    let mut px = Vec::with_capacity((w * h * 3) as usize);
+    for y in 0..h {
+        let phase = std::f32::consts::TAU * ribs as f32 * (y as f32 + 0.5) / h as f32;
+        let tilt = 0.35 * phase.sin();
+        let n = [0.0, tilt.sin(), tilt.cos()];
+        for _ in 0..w {
+            px.extend(n.iter().map(|c| ((c * 0.5 + 0.5) * 255.0).round() as u8));
+        }
+    }
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.write_header().unwrap().write_image_data(&px).unwrap();
+    }
+    out
+}
+
 fn main() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
     std::fs::create_dir_all(&dir).unwrap();
@@ -133,13 +155,14 @@ fn main() {
         [0.9, 0.9, 0.9, 1.0],
         0.3,
     );
-    for (mesh, png) in [
-        (cup, glaze_png([200, 70, 55], [235, 225, 210], 5)),
-        (vase, glaze_png([60, 105, 170], [210, 200, 170], 9)),
-        (bowl, glaze_png([225, 215, 190], [120, 150, 120], 3)),
+    // The vase is ribbed: a normal map, no extra geometry.
+    for (mesh, png, normal) in [
+        (cup, glaze_png([200, 70, 55], [235, 225, 210], 5), None),
+        (vase, glaze_png([60, 105, 170], [210, 200, 170], 9), Some(ribs_normal_png(14))),
+        (bowl, glaze_png([225, 215, 190], [120, 150, 120], 3), None),
     ] {
         let path = dir.join(format!("{}.glb", if mesh.name == "cup" { "mug" } else { &mesh.name }));
-        std::fs::write(&path, mesh.to_glb(Some(&png))).unwrap();
+        std::fs::write(&path, mesh.to_glb(Some(&png), normal.as_deref())).unwrap();
         println!("wrote {} ({} triangles)", path.display(), mesh.indices.len() / 3);
     }
 }

@@ -206,8 +206,8 @@ impl AssetMesh {
     }
 
     /// A self-contained binary glTF (.glb) of the mesh and its material; images are stored as PNG bytes
-    /// given by the caller (`base_color_png`), so this crate needs no image encoder.
-    pub fn to_glb(&self, base_color_png: Option<&[u8]>) -> Vec<u8> {
+    /// given by the caller (base colour, normal map), so this crate needs no image encoder.
+    pub fn to_glb(&self, base_color_png: Option<&[u8]>, normal_png: Option<&[u8]>) -> Vec<u8> {
         let mut bin: Vec<u8> = Vec::new();
         let mut views = Vec::new();
         let mut push_view = |bin: &mut Vec<u8>, bytes: &[u8], target: Option<u32>| {
@@ -266,15 +266,28 @@ impl AssetMesh {
                 {"bufferView": idx_view, "componentType": 5125, "count": self.indices.len(), "type": "SCALAR"},
             ],
         });
-        if let Some(png) = base_color_png {
+        let mut images = Vec::new();
+        let mut textures = Vec::new();
+        let mut material = serde_json::json!({"name": self.name});
+        for (png, normal) in [(base_color_png, false), (normal_png, true)] {
+            let Some(png) = png else { continue };
             let view = push_view(&mut bin, png, None);
-            json["images"] = serde_json::json!([{"bufferView": view, "mimeType": "image/png"}]);
+            images.push(serde_json::json!({"bufferView": view, "mimeType": "image/png"}));
+            textures.push(serde_json::json!({"source": images.len() - 1, "sampler": 0}));
+            if normal {
+                material["normalTexture"] = serde_json::json!({"index": textures.len() - 1});
+            } else {
+                pbr["baseColorTexture"] = serde_json::json!({"index": textures.len() - 1});
+            }
+        }
+        if !images.is_empty() {
+            json["images"] = serde_json::Value::Array(images);
             json["samplers"] =
                 serde_json::json!([{"magFilter": 9729, "minFilter": 9987, "wrapS": 10497, "wrapT": 10497}]);
-            json["textures"] = serde_json::json!([{"source": 0, "sampler": 0}]);
-            pbr["baseColorTexture"] = serde_json::json!({"index": 0});
+            json["textures"] = serde_json::Value::Array(textures);
         }
-        json["materials"] = serde_json::json!([{"name": self.name, "pbrMetallicRoughness": pbr}]);
+        material["pbrMetallicRoughness"] = pbr;
+        json["materials"] = serde_json::json!([material]);
         while bin.len() % 4 != 0 {
             bin.push(0);
         }
@@ -327,6 +340,15 @@ mod tests {
             let tex = m.base_color_texture.as_ref().expect("a base colour texture");
             assert_eq!(tex.rgba8.len(), (tex.width * tex.height * 4) as usize);
             assert_eq!(m.normals.len(), m.positions.len());
+            if name.contains("vase") {
+                let n = m.normal_texture.as_ref().expect("the vase has a normal map");
+                // Unit normals around +z in tangent space.
+                for px in n.rgba8.chunks_exact(4) {
+                    let v: Vec<f32> = px[..3].iter().map(|&c| c as f32 / 127.5 - 1.0).collect();
+                    let len = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
+                    assert!((len - 1.0).abs() < 0.03 && v[2] > 0.5, "{v:?}");
+                }
+            }
             // Normals point outwards: for a lathe, away from the axis on the side wall.
             let outward = m.positions.iter().zip(&m.normals).filter(|(p, n)| p[0] * n[0] + p[1] * n[1] > 0.0).count();
             assert!(outward * 3 > m.positions.len(), "{name}: {outward} of {}", m.positions.len());
@@ -336,7 +358,7 @@ mod tests {
     #[test]
     fn a_round_trip_keeps_the_geometry() {
         let m = builtin("assets/mug.glb");
-        let again = AssetMesh::from_gltf_bytes(&m.to_glb(None), "again").unwrap();
+        let again = AssetMesh::from_gltf_bytes(&m.to_glb(None, None), "again").unwrap();
         assert_eq!(again.indices, m.indices);
         for (a, b) in again.positions.iter().zip(&m.positions) {
             assert!((0..3).all(|i| (a[i] - b[i]).abs() < 1e-6));

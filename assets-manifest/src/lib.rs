@@ -190,6 +190,20 @@ pub struct Category {
     /// axes by the smaller factor, so round things stay round); its own size must fall within the size ranges.
     #[serde(default)]
     pub gltf: Option<String>,
+    /// The light the object gives when switched on (lamps).
+    #[serde(default)]
+    pub light: Option<LampLight>,
+}
+
+/// A lamp's light: a spot light pointing down from `at` (unit coordinates of the object's box, like parts).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LampLight {
+    /// Luminous flux, lumens.
+    pub flux_lm: f32,
+    pub at: [f32; 3],
+    /// Half-angle of the cone of light, degrees (0 to 90).
+    pub half_angle_deg: f32,
 }
 
 fn default_max_per_room() -> u32 {
@@ -317,6 +331,14 @@ impl Manifest {
             }
             if cat.parts.is_empty() {
                 return Err(invalid(key, "has no parts in its recipe".into()));
+            }
+            if let Some(l) = &cat.light
+                && !(l.flux_lm > 0.0 && l.flux_lm <= 20_000.0 && l.half_angle_deg > 0.0 && l.half_angle_deg <= 90.0)
+            {
+                return Err(invalid(
+                    key,
+                    format!("light must have 0 < flux_lm <= 20000 and 0 < half_angle_deg <= 90, got {l:?}"),
+                ));
             }
             for (i, part) in cat.parts.iter().enumerate() {
                 if part.size.iter().any(|s| !(*s > 0.0 && s.is_finite())) {

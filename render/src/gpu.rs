@@ -210,7 +210,8 @@ fn column_major(m: &[[f32; 4]; 4]) -> [f32; 16] {
 }
 
 /// A submitted frame awaiting readback: its index, its submission, and the map callbacks' results.
-type PendingFrame = (u32, wgpu::SubmissionIndex, mpsc::Receiver<Result<(), wgpu::BufferAsyncError>>);
+type PendingFrame = (u32, wgpu::SubmissionIndex);
+type MapResult = Result<(), wgpu::BufferAsyncError>;
 
 /// Staging buffers of one ring slot, and the CPU copies the frame is unpacked into (allocated once).
 struct Slot {
@@ -221,6 +222,9 @@ struct Slot {
     depth: wgpu::Buffer,
     normal: wgpu::Buffer,
     pending: Option<PendingFrame>,
+    /// Where this slot's map callbacks report (one channel per slot, made once).
+    mapped_tx: mpsc::Sender<MapResult>,
+    mapped_rx: mpsc::Receiver<MapResult>,
     yuv_cpu: Vec<u8>,
     rgba_cpu: Vec<u8>,
     radiance_cpu: Vec<u16>,
@@ -563,20 +567,25 @@ impl Renderer {
         };
         let image = |bpp| (padded_row(width, bpp) * height) as u64;
         let slots = (0..RING_SLOTS)
-            .map(|_| Slot {
-                yuv: staging("yuv readback", yuv_layout.bytes() as u64),
-                rgba: settings.read_rgba8.then(|| staging("rgba readback", (px * 4) as u64)),
-                radiance: settings.read_radiance.then(|| staging("radiance readback", image(8))),
-                instance: staging("instance readback", image(2)),
-                depth: staging("depth readback", image(4)),
-                normal: staging("normal readback", image(4)),
-                pending: None,
-                yuv_cpu: vec![0; yuv_layout.bytes()],
-                rgba_cpu: if settings.read_rgba8 { vec![0; px * 4] } else { Vec::new() },
-                radiance_cpu: if settings.read_radiance { vec![0; px * 4] } else { Vec::new() },
-                instance_cpu: vec![0; px],
-                depth_cpu: vec![0.0; px],
-                normal_cpu: vec![0; px * 4],
+            .map(|_| {
+                let (tx, rx) = mpsc::channel();
+                Slot {
+                    yuv: staging("yuv readback", yuv_layout.bytes() as u64),
+                    rgba: settings.read_rgba8.then(|| staging("rgba readback", (px * 4) as u64)),
+                    radiance: settings.read_radiance.then(|| staging("radiance readback", image(8))),
+                    instance: staging("instance readback", image(2)),
+                    depth: staging("depth readback", image(4)),
+                    normal: staging("normal readback", image(4)),
+                    pending: None,
+                    mapped_tx: tx,
+                    mapped_rx: rx,
+                    yuv_cpu: vec![0; yuv_layout.bytes()],
+                    rgba_cpu: if settings.read_rgba8 { vec![0; px * 4] } else { Vec::new() },
+                    radiance_cpu: if settings.read_radiance { vec![0; px * 4] } else { Vec::new() },
+                    instance_cpu: vec![0; px],
+                    depth_cpu: vec![0.0; px],
+                    normal_cpu: vec![0; px * 4],
+                }
             })
             .collect();
         Renderer {
@@ -916,11 +925,13 @@ impl Renderer {
         }
         let s = &self.slots[slot];
         let gt = &self.ground_truth;
-        let mut copies = vec![(&gt.instance, &s.instance, 2), (&gt.depth_out, &s.depth, 4), (&gt.normal, &s.normal, 4)];
-        if let Some(radiance) = &s.radiance {
-            copies.push((&self.color.finished, radiance, 8));
-        }
-        for (tex, buf, bpp) in copies {
+        let copies = [
+            Some((&gt.instance, &s.instance, 2)),
+            Some((&gt.depth_out, &s.depth, 4)),
+            Some((&gt.normal, &s.normal, 4)),
+            s.radiance.as_ref().map(|r| (&self.color.finished, r, 8)),
+        ];
+        for (tex, buf, bpp) in copies.into_iter().flatten() {
             enc.copy_texture_to_buffer(
                 wgpu::TexelCopyTextureInfo {
                     texture: tex,
@@ -944,16 +955,15 @@ impl Renderer {
             enc.copy_buffer_to_buffer(&self.rgba_buffer, 0, rgba, 0, None);
         }
         let submission = self.queue.submit([enc.finish()]);
-        let (tx, rx) = mpsc::channel();
         let buffers =
             [Some(&s.yuv), s.rgba.as_ref(), s.radiance.as_ref(), Some(&s.instance), Some(&s.depth), Some(&s.normal)];
         for buf in buffers.into_iter().flatten() {
-            let tx = tx.clone();
+            let tx = s.mapped_tx.clone();
             buf.map_async(wgpu::MapMode::Read, .., move |r| {
                 let _ = tx.send(r);
             });
         }
-        self.slots[slot].pending = Some((index, submission, rx));
+        self.slots[slot].pending = Some((index, submission));
         self.timings.submit += started.elapsed();
     }
 
@@ -1062,14 +1072,16 @@ impl Renderer {
         slot: usize,
         sink: &mut impl FnMut(FrameImages<'_>) -> Result<(), E>,
     ) -> Result<(), E> {
-        let Some((index, submission, rx)) = self.slots[slot].pending.take() else { return Ok(()) };
+        let Some((index, submission)) = self.slots[slot].pending.take() else { return Ok(()) };
         let started = std::time::Instant::now();
         self.device
             .poll(wgpu::PollType::Wait { submission_index: Some(submission), timeout: None })
             .map_err(|e| RenderError::Readback(e.to_string()))?;
         let buffers = 4 + usize::from(self.settings.read_rgba8) + usize::from(self.settings.read_radiance);
         for _ in 0..buffers {
-            rx.recv()
+            self.slots[slot]
+                .mapped_rx
+                .recv()
                 .map_err(|e| RenderError::Readback(e.to_string()))?
                 .map_err(|e| RenderError::Readback(e.to_string()))?;
         }
@@ -1754,5 +1766,43 @@ mod tests {
             })
             .unwrap_err();
         assert!(format!("{:?}", e.0).contains("at most 2"), "{e:?}");
+    }
+
+    #[test]
+    fn a_normal_map_tilts_the_shading_normal_up_the_image() {
+        // A wall facing the camera (y = 3), textured upright: u along +x, v down the wall (-z). A light 50 degrees
+        // above the wall's normal. A normal map tilting normals 30 degrees "up the image" (towards +z) turns the
+        // surface towards the light: diffuse grows by cos(20 deg) / cos(50 deg); the opposite sign would give
+        // cos(80 deg) / cos(50 deg).
+        let tilt = 30f32.to_radians();
+        let texel = |n: [f32; 3]| n.map(|c| ((c * 0.5 + 0.5) * 255.0).round() as u8);
+        let image = |n: [f32; 3]| {
+            let [r, g, b] = texel(n);
+            crate::mesh::TextureImage { width: 4, height: 4, rgba8: [r, g, b, 255].repeat(16) }
+        };
+        let quad = |normal_image: Option<u32>| {
+            let mut mesh = SceneMesh {
+                images: vec![image([0.0, tilt.sin(), tilt.cos()]), image([0.0, 0.0, 1.0])],
+                ..Default::default()
+            };
+            let (x, z) = (3.0f32, 3.0f32);
+            let positions = [[-x, 3.0, z], [x, 3.0, z], [x, 3.0, -z], [-x, 3.0, -z]];
+            let uvs = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]];
+            let surface = Surface { normal_image, ..flat(0.5) };
+            // Counter-clockwise seen from the camera at the origin (normal -y).
+            mesh.add_triangles(&positions, &[[0.0, -1.0, 0.0]; 4], &uvs, &[0, 2, 1, 0, 3, 2], &surface, 3);
+            mesh
+        };
+        let phi = 50f32.to_radians();
+        // The lit point is the wall's centre, 3 m ahead; the light 2 m from it, 50 degrees above the normal.
+        let light = [0.0, 3.0 - 2.0 * phi.cos(), 2.0 * phi.sin()];
+        let lighting = point_light(light, 2000.0, false);
+        let centre = 60 * 160 + 80;
+        let tilted = radiance_frame(&quad(Some(0)), &lighting, camera(0.0), 160, 120)[centre][1];
+        let straight = radiance_frame(&quad(Some(1)), &lighting, camera(0.0), 160, 120)[centre][1];
+        let ratio = tilted / straight;
+        let expected = (phi - tilt).cos() / phi.cos();
+        // Specular (F0 = 0.04 at roughness 1) shifts the ratio by a few per cent.
+        assert!((ratio - expected).abs() / expected < 0.05, "ratio {ratio} against {expected}");
     }
 }

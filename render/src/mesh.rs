@@ -83,6 +83,9 @@ pub struct Surface {
     /// A base-colour image (index into [`SceneMesh::images`]) instead of the procedural texture: the albedo is
     /// multiplied by the image's decoded sRGB colour, and texture coordinates are the image's own (0 to 1).
     pub image: Option<u32>,
+    /// A tangent-space normal map (index into [`SceneMesh::images`], glTF's convention: +x along u, +y up the
+    /// image), in the image's own texture coordinates.
+    pub normal_image: Option<u32>,
 }
 
 impl Default for Surface {
@@ -94,20 +97,22 @@ impl Default for Surface {
             metallic: 0.0,
             uv_offset_m: [0.0; 2],
             image: None,
+            normal_image: None,
         }
     }
 }
 
 impl Surface {
     /// Texture layer in bits 0-7, roughness in 8-15 and metalness in 16-23 (unorm8 each); bit 31 marks a
-    /// base-colour image (its layer follows the procedural ones).
+    /// base-colour image (its layer follows the procedural ones); bits 24-30 hold a normal map's layer (0: none).
     pub fn packed(&self) -> u32 {
         let unorm = |x: f32| (x.clamp(0.0, 1.0) * 255.0).round() as u32;
         let layer = match self.image {
             Some(i) => (Texture::ALL.len() as u32 + i).min(255) | 1 << 31,
             None => self.texture as u32,
         };
-        layer | unorm(self.roughness) << 8 | unorm(self.metallic) << 16
+        let normal = self.normal_image.map_or(0, |i| (Texture::ALL.len() as u32 + i).min(127));
+        layer | unorm(self.roughness) << 8 | unorm(self.metallic) << 16 | normal << 24
     }
 }
 
@@ -119,7 +124,8 @@ pub struct TextureImage {
     pub rgba8: Vec<u8>,
 }
 
-/// Most images a scene may use (texture layers are addressed with 8 bits).
+/// Most images a scene may use (texture layers are addressed with 8 bits; normal maps with 7, so a normal map
+/// must be among the first `127 - Texture::ALL.len()`).
 pub const MAX_IMAGES: usize = 255 - Texture::ALL.len();
 
 /// All triangles of a scene in world coordinates, and the images their surfaces name.

@@ -174,6 +174,8 @@ fn shade(in: VsOut, front: bool) -> vec3<f32> {
     let dpy = dpdy(in.world);
     let dhx = dpdx(height);
     let dhy = dpdy(height);
+    let duvx = dpdx(in.uv_m);
+    let duvy = dpdy(in.uv_m);
     let geometric = facing_normal(in, front);
     let r1 = cross(dpy, geometric);
     let r2 = cross(geometric, dpx);
@@ -181,6 +183,17 @@ fn shade(in: VsOut, front: bool) -> vec3<f32> {
     var n = geometric;
     if (abs(det) > 1e-12) {
         n = normalize(abs(det) * geometric - sign(det) * (dhx * r1 + dhy * r2));
+    }
+    // A normal map (an asset's), in a cotangent frame built from the same derivatives: T along +u, B along +v
+    // (down the image), so the map's +y (up the image) is -B.
+    let normal_layer = (in.material >> 24u) & 0x7fu;
+    if (normal_layer != 0u) {
+        let m = textureSampleGrad(textures, texture_sampler, in.uv_m, normal_layer, duvx, duvy).rgb * 2.0 - vec3<f32>(1.0);
+        // The cofactor solution carries the sign of `det` (negative when the screen's y runs down): take it out.
+        let t = (r1 * duvx.x + r2 * duvy.x) * sign(det);
+        let b = (r1 * duvx.y + r2 * duvy.y) * sign(det);
+        let scale = inverseSqrt(max(max(dot(t, t), dot(b, b)), 1e-20));
+        n = normalize(t * scale * m.x - b * scale * m.y + geometric * m.z);
     }
 
     let base_roughness = f32((in.material >> 8u) & 0xffu) / 255.0;

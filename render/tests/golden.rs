@@ -20,7 +20,7 @@ const H: u32 = 96;
 const MIN_SSIM: f64 = 0.95;
 
 fn surface(albedo: [f32; 3], texture: Texture, roughness: f32, metallic: f32) -> Surface {
-    Surface { albedo, texture, roughness, metallic, uv_offset_m: [0.0; 2], image: None }
+    Surface { albedo, texture, roughness, metallic, uv_offset_m: [0.0; 2], image: None, normal_image: None }
 }
 
 /// A 4 x 4 m room corner: floorboards, plaster walls (one with a window the sun shines through), a wooden
