@@ -31,6 +31,9 @@ const SKY_COLOR: [f32; 3] = [0.72, 0.84, 1.0];
 const PANEL_DROP_M: f32 = 0.02;
 /// How far past its room's walls a ceiling panel's light is followed (through doors), metres.
 const INFLUENCE_REACH_M: f32 = 1.5;
+/// What the auto-exposure can reach (EV100): a camera's longest exposure at its highest gain, and its shortest
+/// exposure at base gain. A dark balcony at night stays dark instead of being amplified without bound.
+const METER_EV100: [f32; 2] = [-2.0, 20.0];
 /// Time constant of the camera's exposure adaptation, seconds.
 const ADAPTATION_S: f32 = 0.5;
 /// Share of the sky's horizontal illuminance that reaches a window (vertical, half the sky, some obstruction).
@@ -197,7 +200,7 @@ fn room_ev100(apartment: &Apartment, lighting: &Lighting, config: &LightingConfi
                 // Direct light on the floor from the panels (a utilisation factor of one half) plus indirect.
                 light.ambient_lux + 0.5 * light.lamp_flux_lm / layout.room.area_m2()
             };
-            ev100_for_luminance(ROOM_REFLECTANCE * lux / std::f32::consts::PI)
+            ev100_for_luminance(ROOM_REFLECTANCE * lux / std::f32::consts::PI).clamp(METER_EV100[0], METER_EV100[1])
         })
         .collect()
 }
@@ -243,5 +246,30 @@ mod tests {
         assert_eq!((metal.texture, metal.metallic), (Texture::Brushed, 1.0));
         let glossy = surface_of(Material::Glossy, [0.1; 3], [0.0; 2]);
         assert!(glossy.roughness < surface_of(Material::Carpet, [0.5; 3], [0.0; 2]).roughness);
+    }
+
+    #[test]
+    fn exposure_adapts_smoothly_within_the_camera_range_and_holds_when_fixed() {
+        let mut config = crate::Config::default();
+        config.camera.frames = 96;
+        config.room.outdoor_share = 1.0;
+        // Night: the balcony is dark, so the meter would ask for more than any camera gives.
+        config.lighting.sun_lux = 0.0;
+        config.lighting.sky_lux = 0.0;
+        let manifest = Manifest::builtin();
+        let planned = crate::plan::plan_scene(&config, &manifest, 0).unwrap();
+        let ev = &planned.ev100;
+        assert_eq!(ev.len(), 96);
+        let alpha = 1.0 - (-1.0 / (config.camera.fps as f32 * ADAPTATION_S)).exp();
+        let span = METER_EV100[1] - METER_EV100[0];
+        for w in ev.windows(2) {
+            assert!((w[1] - w[0]).abs() <= alpha * span + 1e-4, "a jump from {} to {}", w[0], w[1]);
+        }
+        assert!(ev.iter().all(|e| (METER_EV100[0]..=METER_EV100[1]).contains(e)), "{ev:?}");
+        assert!(ev.iter().any(|&e| e < ev[0] - 1.0), "the dark balcony opens the exposure: {ev:?}");
+        config.camera.auto_exposure = false;
+        config.camera.ev100 = 9.5;
+        let fixed = crate::plan::plan_scene(&config, &manifest, 0).unwrap().ev100;
+        assert!(fixed.iter().all(|&e| e == 9.5));
     }
 }
