@@ -485,6 +485,22 @@ mod tests {
     }
 
     #[test]
+    fn every_example_config_is_valid() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+        let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+        names.sort();
+        let tomls: Vec<_> = names.iter().filter(|p| p.extension().is_some_and(|x| x == "toml")).collect();
+        assert!(tomls.len() >= 3, "{tomls:?}");
+        for path in tomls {
+            Config::from_file(path).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let showcase = Config::from_file(&dir.join("showcase.toml")).unwrap();
+        let o = &showcase.output;
+        assert!(o.depth && o.instance && o.semantic && o.normals && o.motion, "the showcase writes every pass");
+        assert_eq!((showcase.camera.width, showcase.camera.height, showcase.render.msaa), (1280, 720, 4));
+    }
+
+    #[test]
     fn missing_keys_take_defaults() {
         let c = Config::from_toml_str("seed = 9\n[camera]\nframes = 10\n", "t.toml").unwrap();
         assert_eq!((c.seed, c.camera.frames, c.camera.width), (9, 10, 640));
