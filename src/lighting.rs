@@ -4,7 +4,8 @@
 //! Indoor rooms have two ceiling panels whose flux scales with the floor area; daylight is a sun (seeded
 //! direction, illuminance in lux) plus a uniform sky, entering through windows and lighting balconies. Indirect
 //! light is each room's interreflected illuminance by the lumen method. The camera meters the room it is in
-//! (a reflected-light meter, K = 12.5) and adapts its exposure smoothly as it moves between rooms.
+//! (a reflected-light meter, K = 12.5) the view looks into and adapts its exposure smoothly as it moves between
+//! rooms.
 
 use diorama_assets::{Manifest, Material};
 use diorama_layouts::geom::Vec2;
@@ -34,8 +35,10 @@ const INFLUENCE_REACH_M: f32 = 1.5;
 /// What the auto-exposure can reach (EV100): a camera's longest exposure at its highest gain, and its shortest
 /// exposure at base gain. A dark balcony at night stays dark instead of being amplified without bound.
 const METER_EV100: [f32; 2] = [-2.0, 20.0];
+/// How far ahead of the camera the meter looks for the room in view, metres.
+const METER_AHEAD_M: f32 = 1.5;
 /// Time constant of the camera's exposure adaptation, seconds.
-const ADAPTATION_S: f32 = 0.5;
+const ADAPTATION_S: f32 = 0.3;
 /// Share of the sky's horizontal illuminance that reaches a window (vertical, half the sky, some obstruction).
 const WINDOW_SKY_SHARE: f32 = 0.35;
 
@@ -205,8 +208,8 @@ fn room_ev100(apartment: &Apartment, lighting: &Lighting, config: &LightingConfi
         .collect()
 }
 
-/// Per frame, the camera's EV100: fixed when auto-exposure is off, else the metered value of the room the camera
-/// is in, approached with a first-order lag (time constant `ADAPTATION_S`), plus the exposure compensation.
+/// Per frame, the camera's EV100: fixed when auto-exposure is off, else the metered value of the room the view
+/// looks into, approached with a first-order lag (time constant `ADAPTATION_S`), plus the exposure compensation.
 pub fn frame_ev100(
     apartment: &Apartment,
     lighting: &Lighting,
@@ -226,8 +229,12 @@ pub fn frame_ev100(
         .poses
         .iter()
         .map(|pose| {
-            let p = pose.position.truncate();
-            let room = apartment.rooms.iter().position(|l| l.room.contains(p));
+            // A centre-weighted meter: the room the view looks into (a point ahead of the camera), else the
+            // room it stands in; looking from a sunny balcony into a room, the camera exposes for the room.
+            let at = pose.position.truncate();
+            let ahead = at + pose.world_from_camera.z_axis.truncate().normalize_or_zero() * METER_AHEAD_M;
+            let room_of = |p| apartment.rooms.iter().position(|l| l.room.contains(p));
+            let room = room_of(ahead).or_else(|| room_of(at));
             let target = room.map_or_else(|| current.unwrap_or(metered[0]), |i| metered[i]);
             let ev = current.map_or(target, |c| c + (target - c) * alpha);
             current = Some(ev);
