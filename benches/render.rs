@@ -92,25 +92,9 @@ fn cameras(frames: u32, width: u32, height: u32) -> Vec<FrameCamera> {
     (0..frames)
         .map(|k| {
             let yaw = 0.5 + 0.6 * k as f32 / frames as f32;
-            let (s, c) = yaw.sin_cos();
             let tilt = 0.35f32;
-            // Camera axes in the world: x right, y down, z forward.
-            let fwd = [c * tilt.cos(), s * tilt.cos(), -tilt.sin()];
-            let right = [s, -c, 0.0];
-            let down = [
-                fwd[1] * right[2] - fwd[2] * right[1],
-                fwd[2] * right[0] - fwd[0] * right[2],
-                fwd[0] * right[1] - fwd[1] * right[0],
-            ];
-            FrameCamera {
-                world_from_camera: [0, 1, 2].map(|i| [right[i], down[i], fwd[i]]),
-                position: [0.4, 0.4, 1.6],
-                fx: f,
-                fy: f,
-                cx: width as f32 / 2.0,
-                cy: height as f32 / 2.0,
-                ev100: 6.5,
-            }
+            let forward = [yaw.cos() * tilt.cos(), yaw.sin() * tilt.cos(), -tilt.sin()];
+            FrameCamera::looking_along([0.4, 0.4, 1.6], forward, f, width, height, 6.5)
         })
         .collect()
 }

@@ -992,34 +992,16 @@ impl Renderer {
         let single = self.settings.msaa_samples == 1;
         // Where nothing is drawn (through a window, above a balcony) the colour is the sky; instance 0 and depth
         // 0 mark it as background.
-        let hdr = match &self.color.resolved_view {
-            Some(resolved) => attach(&self.color.hdr_view, Some(resolved), self.sky, discard),
-            None => attach(&self.color.hdr_view, None, self.sky, store),
-        };
+        let resolved = self.color.resolved_view.as_ref();
+        let hdr = attach(&self.color.hdr_view, resolved, self.sky, if resolved.is_some() { discard } else { store });
         let ground_truth = [
             attach(&gt.instance_view, None, none, store),
             attach(&gt.depth_out_view, None, none, store),
             attach(&gt.normal_view, None, none, store),
         ];
-        let Some(scene) = &self.scene else {
-            // No scene: the passes still clear their targets, so the frame reads as all background.
-            let mut all = ground_truth.to_vec();
-            all.insert(0, hdr);
-            for attachments in [&all[1..], &all[..1]] {
-                let samples_match = attachments.len() == 3 || self.settings.msaa_samples == 1;
-                let depth_view = if samples_match { &gt.zbuffer_view } else { &self.color.zbuffer_view };
-                drop(enc.begin_render_pass(&wgpu::RenderPassDescriptor {
-                    label: Some("clear"),
-                    color_attachments: attachments,
-                    depth_stencil_attachment: depth(depth_view, clear, discard),
-                    timestamp_writes: None,
-                    occlusion_query_set: None,
-                    multiview_mask: None,
-                }));
-            }
-            return;
-        };
+        // Without a scene the passes only clear their targets: the frame reads as all background.
         let draw = |pass: &mut wgpu::RenderPass<'_>, pipeline: &wgpu::RenderPipeline, uniform_slot: usize| {
+            let Some(scene) = &self.scene else { return };
             pass.set_pipeline(pipeline);
             pass.set_bind_group(0, &scene.bind_group, &[(uniform_slot as u64 * self.uniform_stride) as u32]);
             pass.set_vertex_buffer(0, scene.vertices.slice(..));
@@ -1045,10 +1027,9 @@ impl Renderer {
             draw(&mut pass, &self.pipelines.ground_truth, 0);
         }
         if subframes == 0 {
-            let (load, pipeline) =
-                if single { (wgpu::LoadOp::Load, &self.pipelines.color) } else { (clear, &self.pipelines.color) };
+            let load = if single { wgpu::LoadOp::Load } else { clear };
             let mut pass = begin(enc, &[hdr], depth(&self.color.zbuffer_view, load, discard));
-            draw(&mut pass, pipeline, 0);
+            draw(&mut pass, &self.pipelines.color, 0);
             return;
         }
         // Sub-frames: each one's colour from its own camera (its own depth test), then added into the

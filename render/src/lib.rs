@@ -41,6 +41,39 @@ pub const NEAR_M: f32 = 0.05;
 pub const FAR_M: f32 = 100.0;
 
 impl FrameCamera {
+    /// A camera at `position` looking along `forward` (world frame, any length) with no roll, square pixels of
+    /// focal length `f_px` and the principal point at the centre of a `width` x `height` image.
+    pub fn looking_along(
+        position: [f32; 3],
+        forward: [f32; 3],
+        f_px: f32,
+        width: u32,
+        height: u32,
+        ev100: f32,
+    ) -> Self {
+        let norm = |v: [f32; 3]| {
+            let l = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
+            v.map(|c| c / l)
+        };
+        let fwd = norm(forward);
+        // Camera x (right) is horizontal; camera y (down) = forward x right.
+        let right = norm([fwd[1], -fwd[0], 0.0]);
+        let down = [
+            fwd[1] * right[2] - fwd[2] * right[1],
+            fwd[2] * right[0] - fwd[0] * right[2],
+            fwd[0] * right[1] - fwd[1] * right[0],
+        ];
+        FrameCamera {
+            world_from_camera: [0, 1, 2].map(|i| [right[i], down[i], fwd[i]]),
+            position,
+            fx: f_px,
+            fy: f_px,
+            cx: width as f32 / 2.0,
+            cy: height as f32 / 2.0,
+            ev100,
+        }
+    }
+
     /// Row-major clip-from-world for wgpu's clip space (x right, y up, z in [0, 1]) with pixel (0, 0) at the
     /// top left, so that pixel centres land where the OpenCV intrinsics put them.
     pub fn clip_from_world(&self, width: u32, height: u32) -> [[f32; 4]; 4] {
@@ -105,5 +138,16 @@ mod tests {
         assert!((u - (300.0 * 0.25 + 320.0)).abs() < 1e-3, "u = {u}");
         assert!((v - (300.0 * 0.125 + 240.0)).abs() < 1e-3, "v = {v}");
         assert!(clip[2] / clip[3] > 0.0 && clip[2] / clip[3] < 1.0);
+    }
+
+    #[test]
+    fn looking_along_puts_the_target_at_the_centre_with_the_horizon_level() {
+        let cam = FrameCamera::looking_along([1.0, 2.0, 1.5], [3.0, 4.0, -1.0], 100.0, 200, 100, 7.0);
+        let m = cam.clip_from_world(200, 100);
+        let p = [4.0f32, 6.0, 0.5, 1.0]; // position + forward
+        let clip: Vec<f32> = (0..4).map(|i| (0..4).map(|k| m[i][k] * p[k]).sum()).collect();
+        assert!(clip[0].abs() / clip[3] < 1e-5 && clip[1].abs() / clip[3] < 1e-5, "{clip:?}");
+        // No roll: the camera's x axis (first column) is horizontal.
+        assert!(cam.world_from_camera[2][0].abs() < 1e-6);
     }
 }

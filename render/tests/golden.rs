@@ -76,28 +76,8 @@ fn scene() -> (SceneMesh, Lighting) {
 
 /// From (3.6, 0.4) at eye height, looking at the table.
 fn camera() -> FrameCamera {
-    let fwd = normalize([-0.55, 0.75, -0.35]);
-    let right = normalize([fwd[1], -fwd[0], 0.0]);
-    let down = [
-        fwd[1] * right[2] - fwd[2] * right[1],
-        fwd[2] * right[0] - fwd[0] * right[2],
-        fwd[0] * right[1] - fwd[1] * right[0],
-    ];
     let f = W as f32 / 2.0 / 35f32.to_radians().tan();
-    FrameCamera {
-        world_from_camera: [0, 1, 2].map(|i| [right[i], down[i], fwd[i]]),
-        position: [3.6, 0.4, 1.5],
-        fx: f,
-        fy: f,
-        cx: W as f32 / 2.0,
-        cy: H as f32 / 2.0,
-        ev100: 6.0,
-    }
-}
-
-fn normalize(v: [f32; 3]) -> [f32; 3] {
-    let l = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
-    v.map(|c| c / l)
+    FrameCamera::looking_along([3.6, 0.4, 1.5], [-0.55, 0.75, -0.35], f, W, H, 6.0)
 }
 
 fn render() -> Vec<u8> {
