@@ -11,7 +11,7 @@ use diorama_render::{FrameImages, NEAR_M, RenderError, Renderer};
 use diorama_sim::motion::motion_vectors;
 use diorama_sim::qa::{self, QaSpec};
 use diorama_sim::seed;
-use diorama_sim::silhouette::{unoccluded_px, unoccluded_px_triangles};
+use diorama_sim::silhouette::{unoccluded_px, unoccluded_px_mesh};
 use diorama_sim::visibility::{FrameVisibility, VisibilitySummary};
 
 use crate::config::Config;
@@ -244,7 +244,9 @@ fn emit_scene(
         let pose = &planned.trajectory.poses[k as usize];
         scratch.unoccluded.clear();
         scratch.unoccluded.extend(planned.apartment.objects().map(|o| match planned.asset_triangles.get(&o.id) {
-            Some(tris) => (o.id, unoccluded_px_triangles(tris, pose, &planned.intrinsics, NEAR_M)),
+            Some(tris) => {
+                (o.id, unoccluded_px_mesh(&o.parts, tris, pose, &planned.intrinsics, CYLINDER_SEGMENTS, NEAR_M))
+            }
             None => (o.id, unoccluded_px(&o.parts, pose, &planned.intrinsics, CYLINDER_SEGMENTS, NEAR_M)),
         }));
         vis.add_unoccluded(&scratch.unoccluded);

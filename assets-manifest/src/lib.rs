@@ -300,6 +300,16 @@ impl Manifest {
                     });
                 }
             }
+            if let Some((vertex, size)) = cat.mesh_outside_parts(&mesh) {
+                return Err(ManifestError::Invalid {
+                    source_name: source_name.into(),
+                    key: key.clone(),
+                    problem: format!(
+                        "its glTF mesh {path} reaches outside its parts (vertex {vertex:?} m of an object of size \
+                         {size:?} m); the parts are its collision shape and must contain the mesh"
+                    ),
+                });
+            }
             self.assets.insert(key.clone(), std::sync::Arc::new(mesh));
         }
         Ok(())
@@ -435,6 +445,36 @@ impl Category {
     pub fn part_material(&self, part: &PartRecipe) -> Material {
         part.material.unwrap_or(self.material)
     }
+
+    /// A vertex of `mesh` (scaled to an object of this category) outside every part of the recipe, and the object
+    /// size it was found at, checking the eight extremes of the size ranges; `None` when the parts contain the
+    /// mesh, as layouts and silhouettes rely on.
+    pub fn mesh_outside_parts(&self, mesh: &gltf_asset::AssetMesh) -> Option<([f32; 3], [f32; 3])> {
+        const EPS_M: f32 = 1e-4;
+        for corner in 0..8 {
+            let pick = |r: [f32; 2], bit: usize| if corner >> bit & 1 == 0 { r[0] } else { r[1] };
+            let size = [pick(self.size_x_m, 0), pick(self.size_y_m, 1), pick(self.size_z_m, 2)];
+            let s = mesh.scale_to(size);
+            for p in &mesh.positions {
+                let q = [p[0] * s[0], p[1] * s[1], p[2] * s[2]];
+                let inside = self.parts.iter().any(|part| {
+                    let c = [0, 1, 2].map(|i| part.center[i] * size[i]);
+                    match part.kind {
+                        PartKind::Box => (0..3).all(|i| (q[i] - c[i]).abs() <= part.size[i] * size[i] / 2.0 + EPS_M),
+                        PartKind::Cylinder => {
+                            let r = part.size[0] * size[0].min(size[1]) / 2.0;
+                            let h = part.size[2] * size[2] / 2.0;
+                            (q[0] - c[0]).hypot(q[1] - c[1]) <= r + EPS_M && (q[2] - c[2]).abs() <= h + EPS_M
+                        }
+                    }
+                });
+                if !inside {
+                    return Some((q, size));
+                }
+            }
+        }
+        None
+    }
 }
 
 #[cfg(test)]
@@ -443,34 +483,25 @@ mod tests {
 
     #[test]
     fn builtin_meshes_stay_inside_their_collision_parts() {
-        // At the extremes of each size range, every vertex of the scaled mesh lies in some part of the recipe.
         let m = Manifest::builtin();
         assert_eq!(m.assets.len(), 3);
         for (key, mesh) in &m.assets {
-            let cat = &m.categories[key];
-            for corner in 0..8 {
-                let pick = |r: [f32; 2], bit: usize| if corner >> bit & 1 == 0 { r[0] } else { r[1] };
-                let size = [pick(cat.size_x_m, 0), pick(cat.size_y_m, 1), pick(cat.size_z_m, 2)];
-                let s = mesh.scale_to(size);
-                for p in &mesh.positions {
-                    let q = [p[0] * s[0], p[1] * s[1], p[2] * s[2]];
-                    let inside = cat.parts.iter().any(|part| {
-                        let c = [part.center[0] * size[0], part.center[1] * size[1], part.center[2] * size[2]];
-                        let eps = 1e-4;
-                        match part.kind {
-                            PartKind::Box => (0..3).all(|i| (q[i] - c[i]).abs() <= part.size[i] * size[i] / 2.0 + eps),
-                            PartKind::Cylinder => {
-                                let r = part.size[0] * size[0].min(size[1]) / 2.0;
-                                let h = part.size[2] * size[2] / 2.0;
-                                ((q[0] - c[0]).powi(2) + (q[1] - c[1]).powi(2)).sqrt() <= r + eps
-                                    && (q[2] - c[2]).abs() <= h + eps
-                            }
-                        }
-                    });
-                    assert!(inside, "{key} at size {size:?}: vertex {q:?} is outside its parts");
-                }
-            }
+            assert_eq!(m.categories[key].mesh_outside_parts(mesh), None, "{key}");
         }
+    }
+
+    #[test]
+    fn a_mesh_reaching_past_its_parts_is_rejected_naming_it() {
+        // The vase's mesh on a category whose only part is a thin post: the mesh sticks out.
+        let text = BUILTIN_MANIFEST_TOML.replace(
+            "  { kind = \"cylinder\", center = [0.0, 0.0, 0.35], size = [1.0, 1.0, 0.7] },\n  { kind = \"cylinder\", center = [0.0, 0.0, 0.85], size = [0.5, 0.5, 0.3] },",
+            "  { kind = \"cylinder\", center = [0.0, 0.0, 0.5], size = [0.2, 0.2, 1.0] },",
+        );
+        assert_ne!(text, BUILTIN_MANIFEST_TOML);
+        let mut m = Manifest::from_toml_str(&text, "thin.toml").unwrap();
+        let embedded = gltf_asset::builtin_asset_bytes();
+        let e = m.load_assets("thin.toml", |p| Ok(embedded[p].to_vec())).unwrap_err().to_string();
+        assert!(e.contains("thin.toml") && e.contains("vase") && e.contains("outside its parts"), "{e}");
     }
 
     #[test]

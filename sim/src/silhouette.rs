@@ -87,9 +87,31 @@ pub fn unoccluded_px(parts: &[Primitive], pose: &CameraPose, k: &Intrinsics, seg
 }
 
 /// The same count for an object drawn as a triangle mesh (a glTF asset), from its triangles in the world frame:
-/// each triangle is convex, so the union of their silhouettes is the mesh's.
-pub fn unoccluded_px_triangles(triangles: &[[Vec3; 3]], pose: &CameraPose, k: &Intrinsics, near_m: f32) -> u32 {
-    count_union(triangles.iter().map(|t| convex_silhouette(t, pose, k, near_m)), k)
+/// each triangle is convex, so the union of their silhouettes is the mesh's. `parts` must contain the mesh (the
+/// manifest checks it): when they cover no pixel, neither does the mesh, and its triangles are not projected.
+pub fn unoccluded_px_mesh(
+    parts: &[Primitive],
+    triangles: &[[Vec3; 3]],
+    pose: &CameraPose,
+    k: &Intrinsics,
+    segments: usize,
+    near_m: f32,
+) -> u32 {
+    if unoccluded_px(parts, pose, k, segments, near_m) == 0 {
+        return 0;
+    }
+    count_union(triangles.iter().map(|t| triangle_silhouette(t, pose, k, near_m)), k)
+}
+
+/// A triangle's silhouette: its projected corners when it lies in front of the near plane (a triangle needs no
+/// hull), else clipped like any convex body.
+fn triangle_silhouette(t: &[Vec3; 3], pose: &CameraPose, k: &Intrinsics, near_m: f32) -> Vec<(f32, f32)> {
+    let cam = t.map(|v| pose.camera_from_world(v));
+    if cam.iter().all(|v| v.z >= near_m) {
+        cam.iter().map(|v| (k.fx * v.x / v.z + k.cx, k.fy * v.y / v.z + k.cy)).collect()
+    } else {
+        convex_silhouette(t, pose, k, near_m)
+    }
 }
 
 /// Pixels whose centres fall inside the union of convex polygons (pixel coordinates).
@@ -203,8 +225,19 @@ mod tests {
         let k = Intrinsics { fx: 80.0, fy: 80.0, cx: 80.0, cy: 60.0, width: 160, height: 120 };
         let c = |x: f32, z: f32| Vec3::new(x, 2.5, z);
         let tris = [[c(-0.5, -0.5), c(0.5, -0.5), c(0.5, 0.5)], [c(-0.5, -0.5), c(0.5, 0.5), c(-0.5, 0.5)]];
-        assert_eq!(unoccluded_px_triangles(&tris, &pose(), &k, 0.05), 32 * 32);
-        let one = unoccluded_px_triangles(&tris[..1], &pose(), &k, 0.05);
+        let face = [cube(Vec3::new(0.0, 2.55, 0.0), 0.1)];
+        let proxy = Primitive { size: Vec3::new(1.0, 0.1, 1.0), ..face[0].clone() };
+        let parts = std::slice::from_ref(&proxy);
+        assert_eq!(unoccluded_px_mesh(parts, &tris, &pose(), &k, 20, 0.05), 32 * 32);
+        let one = unoccluded_px_mesh(parts, &tris[..1], &pose(), &k, 20, 0.05);
         assert!((one as i32 - 512).abs() <= 32, "{one}");
+        // A triangle reaching behind the camera is clipped at the near plane, not mirrored: the same count as
+        // its part in front, which hulls the clipped corners.
+        let through = [[Vec3::new(-0.5, -1.0, -0.5), Vec3::new(0.5, 3.0, -0.5), Vec3::new(-0.5, 3.0, -0.5)]];
+        let clipped = unoccluded_px_mesh(parts, &through, &pose(), &k, 20, 0.05);
+        assert!(clipped > 0 && clipped < 160 * 120 / 2, "{clipped}");
+        // Parts out of view: nothing, whatever the triangles say.
+        let behind = [Primitive { center: Vec3::new(0.0, -3.0, 0.0), ..proxy.clone() }];
+        assert_eq!(unoccluded_px_mesh(&behind, &tris, &pose(), &k, 20, 0.05), 0);
     }
 }
