@@ -189,19 +189,21 @@ pub fn scene_lighting(
 }
 
 /// The exposure (EV100) the camera's meter asks for in each room, by room index: average luminance of mid-grey
-/// surfaces under the room's mean illuminance.
-fn room_ev100(apartment: &Apartment, lighting: &Lighting, config: &LightingConfig, manifest: &Manifest) -> Vec<f32> {
+/// surfaces under the room's mean illuminance: its indirect light (the ambient zone `scene_lighting` made for it)
+/// plus the sun on an open area, or the panels' direct light on the floor indoors.
+fn room_ev100(apartment: &Apartment, lighting: &Lighting, config: &LightingConfig) -> Vec<f32> {
     let sun_up = lighting.sun.map_or(0.0, |s| s.illuminance_lux * s.direction_to_sun[2].max(0.0));
+    debug_assert_eq!(apartment.rooms.len(), lighting.ambient.len(), "one ambient zone per room");
     apartment
         .rooms
         .iter()
-        .map(|layout| {
-            let light = room_light(layout, config, manifest);
+        .zip(&lighting.ambient)
+        .map(|(layout, zone)| {
             let lux = if layout.room.outdoor {
-                light.ambient_lux + sun_up
+                zone.illuminance_lux + sun_up
             } else {
-                // Direct light on the floor from the panels (a utilisation factor of one half) plus indirect.
-                light.ambient_lux + 0.5 * light.lamp_flux_lm / layout.room.area_m2()
+                // The panels' flux over the floor with a utilisation factor of one half.
+                zone.illuminance_lux + 0.5 * config.lamp_lm_per_m2
             };
             ev100_for_luminance(ROOM_REFLECTANCE * lux / std::f32::consts::PI).clamp(METER_EV100[0], METER_EV100[1])
         })
@@ -216,12 +218,11 @@ pub fn frame_ev100(
     trajectory: &Trajectory,
     camera: &CameraConfig,
     config: &LightingConfig,
-    manifest: &Manifest,
 ) -> Vec<f32> {
     if !camera.auto_exposure {
         return vec![camera.ev100; trajectory.poses.len()];
     }
-    let metered = room_ev100(apartment, lighting, config, manifest);
+    let metered = room_ev100(apartment, lighting, config);
     let dt = 1.0 / camera.fps as f32;
     let alpha = 1.0 - (-dt / ADAPTATION_S).exp();
     let mut current: Option<f32> = None;

@@ -15,7 +15,7 @@ use diorama_sim::silhouette::{unoccluded_px, unoccluded_px_mesh};
 use diorama_sim::visibility::{FrameVisibility, VisibilitySummary};
 
 use crate::config::Config;
-use crate::emit::images::{depth_to_mm, image_error, png_flow_kitti, png_rgb8, png_u16};
+use crate::emit::images::{depth_to_mm, png_flow_kitti, png_rgb8, png_u16};
 use crate::emit::records::{self, AdapterRecord, Counts, DatasetRecord, SceneEntry, SceneFacts, ToolRecord};
 use crate::emit::video::VideoWriter;
 use crate::emit::{EmitError, OutputDir, SceneWriter};
@@ -254,24 +254,21 @@ fn emit_scene(
         records::frame_line(k, cam.fps, pose, planned.ev100[k as usize], &vis, &mut frames_jsonl);
         if out.instance {
             let rel = format!("instance/{k}.png");
-            png_u16(w, h, f.instance, &mut scratch.be, &mut scratch.png)
-                .map_err(|e| image_error(writer.path(&rel), e))?;
-            writer.write(&rel, &scratch.png)?;
+            let encoded = png_u16(w, h, f.instance, &mut scratch.be, &mut scratch.png);
+            writer.write_image(&rel, encoded, &scratch.png)?;
         }
         if out.depth {
             let rel = format!("depth/{k}.png");
             depth_to_mm(f.depth_m, &mut scratch.u16_px);
-            png_u16(w, h, &scratch.u16_px, &mut scratch.be, &mut scratch.png)
-                .map_err(|e| image_error(writer.path(&rel), e))?;
-            writer.write(&rel, &scratch.png)?;
+            let encoded = png_u16(w, h, &scratch.u16_px, &mut scratch.be, &mut scratch.png);
+            writer.write_image(&rel, encoded, &scratch.png)?;
         }
         if out.semantic {
             let rel = format!("semantic/{k}.png");
             scratch.u16_px.clear();
             scratch.u16_px.extend(f.instance.iter().map(|&i| class_of.get(i as usize).copied().unwrap_or(0)));
-            png_u16(w, h, &scratch.u16_px, &mut scratch.be, &mut scratch.png)
-                .map_err(|e| image_error(writer.path(&rel), e))?;
-            writer.write(&rel, &scratch.png)?;
+            let encoded = png_u16(w, h, &scratch.u16_px, &mut scratch.be, &mut scratch.png);
+            writer.write_image(&rel, encoded, &scratch.png)?;
         }
         if out.normals {
             let rel = format!("normal/{k}.png");
@@ -280,9 +277,8 @@ fn emit_scene(
             scratch.rgb.extend(
                 f.normal_rgba8.chunks_exact(4).flat_map(|p| if p[3] == 0 { [0; 3] } else { [p[0], p[1], p[2]] }),
             );
-            png_rgb8(w, h, &scratch.rgb, png::Compression::Fast, &mut scratch.png)
-                .map_err(|e| image_error(writer.path(&rel), e))?;
-            writer.write(&rel, &scratch.png)?;
+            let encoded = png_rgb8(w, h, &scratch.rgb, png::Compression::Fast, &mut scratch.png);
+            writer.write_image(&rel, encoded, &scratch.png)?;
         }
         if out.motion {
             let rel = format!("motion/{k}.png");
@@ -293,9 +289,8 @@ fn emit_scene(
                 let prev = &planned.trajectory.poses[k as usize - 1];
                 motion_vectors(f.depth_m, &planned.intrinsics, pose, prev, &mut scratch.motion);
             }
-            png_flow_kitti(w, h, &scratch.motion, &mut scratch.be, &mut scratch.png)
-                .map_err(|e| image_error(writer.path(&rel), e))?;
-            writer.write(&rel, &scratch.png)?;
+            let encoded = png_flow_kitti(w, h, &scratch.motion, &mut scratch.be, &mut scratch.png);
+            writer.write_image(&rel, encoded, &scratch.png)?;
         }
         times.emit += t_emit.elapsed();
         progress.frame();
@@ -342,9 +337,8 @@ fn emit_scene(
     let (pw, ph, rgb) =
         crate::emit::plan::draw(&planned.apartment, &path, planned.apartment.rooms[0].report.agent_radius_m);
     let mut png = Vec::new();
-    png_rgb8(pw, ph, &rgb, png::Compression::default(), &mut png)
-        .map_err(|e| image_error(writer.path("plan.png"), e))?;
-    writer.write("plan.png", &png)?;
+    let encoded = png_rgb8(pw, ph, &rgb, png::Compression::default(), &mut png);
+    writer.write_image("plan.png", encoded, &png)?;
     times.emit += t_emit.elapsed();
     Ok((writer.into_files(), questions))
 }

@@ -256,7 +256,7 @@ fn finish(
         .filter_map(|o| Some((o.category.clone(), manifest.get(&o.category)?.gltf.clone()?)))
         .collect();
     let lighting = scene_lighting(&apartment, &config.lighting, manifest, scene_seed);
-    let ev100 = frame_ev100(&apartment, &lighting, &trajectory, &config.camera, &config.lighting, manifest);
+    let ev100 = frame_ev100(&apartment, &lighting, &trajectory, &config.camera, &config.lighting);
     let semantic_of = semantic_lut(&apartment, manifest);
     PlannedScene {
         scene_seed,

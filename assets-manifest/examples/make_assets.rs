@@ -65,14 +65,7 @@ fn glaze_png(ground: [u8; 3], band: [u8; 3], bands: u32) -> Vec<u8> {
             px.extend(c.iter().map(|&v| (v as i32 + mottle).clamp(0, 255) as u8));
         }
     }
-    let mut out = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut out, w, h);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        enc.write_header().unwrap().write_image_data(&px).unwrap();
-    }
-    out
+    rgb_png(w, h, &px)
 }
 
 /// Horizontal ribs: the normal tilts up and down the image along v (`ribs` of them), RGB8 PNG.
@@ -87,13 +80,15 @@ fn ribs_normal_png(ribs: u32) -> Vec<u8> {
             px.extend(n.iter().map(|c| ((c * 0.5 + 0.5) * 255.0).round() as u8));
         }
     }
+    rgb_png(w, h, &px)
+}
+
+fn rgb_png(w: u32, h: u32, px: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut out, w, h);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        enc.write_header().unwrap().write_image_data(&px).unwrap();
-    }
+    let mut enc = png::Encoder::new(&mut out, w, h);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.write_header().unwrap().write_image_data(px).unwrap();
     out
 }
 

@@ -231,18 +231,9 @@ impl AssetMesh {
         let uv_view = push_view(&mut bin, &uv_bytes, Some(34962));
         let idx_bytes: Vec<u8> = self.indices.iter().flat_map(|i| i.to_le_bytes()).collect();
         let idx_view = push_view(&mut bin, &idx_bytes, Some(34963));
-        let (lo, hi) = {
-            let g: Vec<[f32; 3]> = self.positions.iter().map(|p| to_gltf(*p)).collect();
-            let mut lo = [f32::INFINITY; 3];
-            let mut hi = [f32::NEG_INFINITY; 3];
-            for p in &g {
-                for i in 0..3 {
-                    lo[i] = lo[i].min(p[i]);
-                    hi[i] = hi[i].max(p[i]);
-                }
-            }
-            (lo, hi)
-        };
+        // glTF's frame negates x, so the box's x bounds swap.
+        let (ours_lo, ours_hi) = self.bounds();
+        let (lo, hi) = (to_gltf([ours_hi[0], ours_lo[1], ours_lo[2]]), to_gltf([ours_lo[0], ours_hi[1], ours_hi[2]]));
         let n = self.positions.len();
         let mut pbr = serde_json::json!({
             "baseColorFactor": self.base_color,

@@ -108,6 +108,17 @@ impl SceneWriter {
         Ok(())
     }
 
+    /// Writes an image that was encoded into `bytes`, or reports its encoding error under the file's path.
+    pub fn write_image(
+        &mut self,
+        rel: &str,
+        encoded: Result<(), png::EncodingError>,
+        bytes: &[u8],
+    ) -> Result<(), EmitError> {
+        encoded.map_err(|e| images::image_error(self.path(rel), e))?;
+        self.write(rel, bytes)
+    }
+
     /// Records the hash of a file written by someone else (the video encoder).
     pub fn record(&mut self, rel: &str) -> Result<(), EmitError> {
         let path = self.dir.join(rel);

@@ -88,8 +88,9 @@ impl VideoWriter {
     /// Appends one frame given as Y'CbCr 4:2:0 planes.
     pub fn push_yuv(&mut self, frame: &Yuv420<'_>) -> Result<(), EmitError> {
         let (w, h) = (self.yuv.width() as usize, self.yuv.height() as usize);
-        let planes = [(frame.y, frame.y_stride, w, h), (frame.u, frame.c_stride, w.div_ceil(2), h.div_ceil(2))];
-        let planes = [planes[0], planes[1], (frame.v, frame.c_stride, w.div_ceil(2), h.div_ceil(2))];
+        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        let planes =
+            [(frame.y, frame.y_stride, w, h), (frame.u, frame.c_stride, cw, ch), (frame.v, frame.c_stride, cw, ch)];
         for (plane, (src, src_stride, row, rows)) in planes.into_iter().enumerate() {
             let stride = self.yuv.stride(plane);
             let data = self.yuv.data_mut(plane);
