@@ -519,6 +519,20 @@ mod tests {
     }
 
     #[test]
+    fn rendering_and_lighting_values_out_of_range_are_named() {
+        for (text, key) in [
+            ("[render]\nmsaa = 3\n", "render.msaa"),
+            ("[render]\nshadow_map_px = 8\n", "render.shadow_map_px"),
+            ("[lighting]\nsun_elevation_deg = [70.0, 30.0]\n", "lighting.sun_elevation_deg"),
+            ("[lighting]\nsun_lux = -5.0\n", "lighting.sun_lux"),
+            ("[camera]\nev100 = 40.0\n", "camera.ev100"),
+        ] {
+            let e = Config::from_toml_str(text, "t.toml").unwrap_err().to_string();
+            assert!(e.contains("t.toml") && e.contains(key), "{text}: {e}");
+        }
+    }
+
+    #[test]
     fn odd_width_is_rejected() {
         let e = Config::from_toml_str("[camera]\nwidth = 641\n", "t.toml").unwrap_err().to_string();
         assert!(e.contains("camera.width") && e.contains("641"), "{e}");
