@@ -3,7 +3,8 @@
 //! panels and the sun through a window, with and without 4x MSAA. Each frame includes all of its passes
 //! (ground truth, colour, the finishing compute pass) and the readback of every image.
 //!
-//! Run: `cargo bench --bench render` (DIORAMA_BENCH_FRAMES sets frames per case, default 60). `first ms` is the
+//! Run: `cargo bench --bench render` (DIORAMA_BENCH_FRAMES sets frames per case, default 60;
+//! DIORAMA_BENCH_ONLY=640x480 runs one image size). `first ms` is the
 //! scene's upload, its shadow maps and the first frame; frames per second are measured after it.
 
 use std::time::Instant;
@@ -101,9 +102,14 @@ fn cameras(frames: u32, width: u32, height: u32) -> Vec<FrameCamera> {
 
 fn main() -> Result<(), RenderError> {
     let frames: u32 = std::env::var("DIORAMA_BENCH_FRAMES").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
+    // DIORAMA_BENCH_ONLY=640x480 (or 1280x720) runs one size.
+    let only = std::env::var("DIORAMA_BENCH_ONLY").unwrap_or_default();
     println!("{:<10} {:>8} {:>5} {:>9} {:>8} {:>9}", "size", "objects", "msaa", "first ms", "frames/s", "MP/s");
     let mut adapter = String::new();
     for (width, height) in [(640, 480), (1280, 720)] {
+        if !only.is_empty() && only != format!("{width}x{height}") {
+            continue;
+        }
         for objects in [30, 100] {
             for msaa in [1, 4] {
                 let settings = RenderSettings { msaa_samples: msaa, ..Default::default() };

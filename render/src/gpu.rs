@@ -198,6 +198,30 @@ struct FinishUniform {
     flags: [u32; 4],
 }
 
+/// True when the axis-aligned box lies wholly on the outer side of one plane of the view frustum (so no pixel
+/// of the view sees a point inside it). Conservative: a box near a corner of the frustum may be kept.
+fn box_outside_frustum(clip_from_world: &[[f32; 4]; 4], min: [f32; 3], max: [f32; 3]) -> bool {
+    let m = clip_from_world;
+    let corners = (0..8).map(|k| {
+        let p = [
+            if k & 1 == 0 { min[0] } else { max[0] },
+            if k & 2 == 0 { min[1] } else { max[1] },
+            if k & 4 == 0 { min[2] } else { max[2] },
+        ];
+        let row = |r: usize| m[r][0] * p[0] + m[r][1] * p[1] + m[r][2] * p[2] + m[r][3];
+        [row(0), row(1), row(2), row(3)]
+    });
+    // The six planes in homogeneous clip space, as signed distances that are negative outside:
+    // -w <= x <= w, -w <= y <= w, 0 <= z <= w (wgpu's depth range).
+    let mut outside = [true; 6];
+    for [x, y, z, w] in corners {
+        for (o, d) in outside.iter_mut().zip([w + x, w - x, w + y, w - y, z, w - z]) {
+            *o &= d < 0.0;
+        }
+    }
+    outside.iter().any(|&o| o)
+}
+
 /// WGSL matrices are column-major.
 fn column_major(m: &[[f32; 4]; 4]) -> [f32; 16] {
     let mut out = [0.0; 16];
@@ -888,7 +912,21 @@ impl Renderer {
 
     fn camera_uniform(&self, scene: &LoadedScene, cam: &FrameCamera) -> FrameUniform {
         let mut u = scene.uniform;
-        u.clip_from_world = column_major(&cam.clip_from_world(self.width, self.height));
+        let clip_from_world = cam.clip_from_world(self.width, self.height);
+        u.clip_from_world = column_major(&clip_from_world);
+        // Only lights whose influence box reaches into the view are shaded: a CPU rasterizer runs every light's
+        // code for every pixel whatever the branches say, and the others would add exactly zero anyway. The
+        // order of the kept lights (and so of the sums) is unchanged.
+        let mut kept = 0;
+        for i in 0..u.counts[0] as usize {
+            let light = u.lights[i];
+            let (lo, hi) = (&light.influence_min, &light.influence_max);
+            if !box_outside_frustum(&clip_from_world, [lo[0], lo[1], lo[2]], [hi[0], hi[1], hi[2]]) {
+                u.lights[kept] = light;
+                kept += 1;
+            }
+        }
+        u.counts[0] = kept as u32;
         u.camera_position = [cam.position[0], cam.position[1], cam.position[2], 1.0];
         u.camera_z_row = cam.camera_from_world()[2];
         u
@@ -1445,6 +1483,21 @@ mod tests {
     const IDENTITY: [[f32; 3]; 3] = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
 
     /// Camera at the origin looking along +y: right = +x, down = -z.
+    #[test]
+    fn boxes_outside_the_view_frustum_are_culled_and_the_rest_kept() {
+        // At the origin looking along +x, 90 degrees across.
+        let cam = FrameCamera::looking_along([0.0; 3], [1.0, 0.0, 0.0], 32.0, 64, 48, 7.0);
+        let m = cam.clip_from_world(64, 48);
+        let outside = |min, max| box_outside_frustum(&m, min, max);
+        assert!(!outside([2.0, -0.5, -0.5], [3.0, 0.5, 0.5]), "straight ahead");
+        assert!(!outside([-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]), "around the camera");
+        assert!(!outside([-5.0, 1.0, -0.5], [5.0, 2.0, 0.5]), "crossing the left edge");
+        assert!(outside([-3.0, -0.5, -0.5], [-2.0, 0.5, 0.5]), "behind");
+        assert!(outside([1.0, 2.0, -0.5], [1.5, 3.0, 0.5]), "left of the 45-degree edge");
+        assert!(outside([1.0, -0.5, 2.0], [1.5, 0.5, 3.0]), "above the view");
+        assert!(!outside([-1e9; 3], [1e9; 3]), "a light without an influence box");
+    }
+
     fn camera(x: f32) -> FrameCamera {
         FrameCamera {
             world_from_camera: [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]],

@@ -162,6 +162,12 @@ fn srgb_decode(c: vec3<f32>) -> vec3<f32> {
     return select(hi, lo, c <= vec3<f32>(0.04045));
 }
 
+// Distance of `p` inside a light's influence box: negative outside, fading over its outer edge.
+fn influence_margin(light: Light, p: vec3<f32>) -> f32 {
+    let inside = min(p - light.influence_min.xyz, light.influence_max.xyz - p);
+    return min(inside.x, min(inside.y, inside.z));
+}
+
 fn shade(in: VsOut, front: bool) -> vec3<f32> {
     let layer = in.material & 0xffu;
     // An asset's base-colour image (bit 31): its own texture coordinates, sRGB colour, no relief.
@@ -214,14 +220,20 @@ fn shade(in: VsOut, front: bool) -> vec3<f32> {
         }
     }
 
+    // First the lights whose influence box holds the point (a cheap test), then only those. A CPU rasterizer
+    // runs a loop body for every lane whatever its branches say, so the costly body must not run per light:
+    // the second loop runs once per light some pixel of the block needs.
+    var todo = 0u;
     for (var i = 0u; i < min(frame.counts.x, MAX_LIGHTS); i = i + 1u) {
-        let light = frame.lights[i];
-        // Distance inside the influence box: negative outside (skip), fading over its outer edge.
-        let inside = min(in.world - light.influence_min.xyz, light.influence_max.xyz - in.world);
-        let margin = min(inside.x, min(inside.y, inside.z));
-        if (margin <= 0.0) {
-            continue;
+        if (influence_margin(frame.lights[i], in.world) > 0.0) {
+            todo = todo | (1u << i);
         }
+    }
+    while (todo != 0u) {
+        let i = firstTrailingBit(todo);
+        todo = todo & (todo - 1u);
+        let light = frame.lights[i];
+        let margin = influence_margin(light, in.world);
         let to_light = light.position.xyz - in.world;
         let d2 = max(dot(to_light, to_light), 1e-4);
         let l = to_light * inverseSqrt(d2);
