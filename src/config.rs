@@ -27,6 +27,7 @@ pub struct Config {
     pub room: RoomConfig,
     pub objects: ObjectsConfig,
     pub camera: CameraConfig,
+    pub trajectory: TrajectoryConfig,
     pub lighting: LightingConfig,
     pub qa: QaConfig,
     pub render: RenderConfig,
@@ -79,6 +80,118 @@ pub struct CameraConfig {
     pub ev100: f32,
     /// Added to the metered exposure, in stops (positive = brighter).
     pub exposure_compensation_ev: f32,
+}
+
+/// How the camera moves through each scene.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrajectoryConfig {
+    /// Path kinds the scenes take in turn: "tour", "orbit", "actions".
+    pub kinds: Vec<String>,
+    /// Orbit radius range around the target object's centre, and how far around the orbit goes.
+    pub orbit_radius_m: [f32; 2],
+    pub orbit_deg: f32,
+    pub orbit_min_deg: f32,
+    /// An explicit action script ("forward 0.8", "left 70", "right 45"); empty: one is sampled per scene.
+    pub actions: Vec<String>,
+    /// Walking speed and turn rate of action scripts.
+    pub speed_m_s: f32,
+    pub turn_rate_deg_s: f32,
+    /// Handheld shake on top of every path: peak offset per axis, peak angle per axis, base frequency.
+    pub jitter: bool,
+    pub jitter_translation_m: f32,
+    pub jitter_rotation_deg: f32,
+    pub jitter_hz: f32,
+}
+
+impl Default for TrajectoryConfig {
+    fn default() -> Self {
+        TrajectoryConfig {
+            kinds: vec!["tour".into()],
+            orbit_radius_m: [0.9, 2.0],
+            orbit_deg: 360.0,
+            orbit_min_deg: 90.0,
+            actions: Vec::new(),
+            speed_m_s: 0.5,
+            turn_rate_deg_s: 45.0,
+            jitter: false,
+            jitter_translation_m: 0.01,
+            jitter_rotation_deg: 0.5,
+            jitter_hz: 1.5,
+        }
+    }
+}
+
+/// Trajectory kinds a config may name.
+pub const TRAJECTORY_KINDS: [&str; 3] = ["tour", "orbit", "actions"];
+
+impl TrajectoryConfig {
+    /// The path kind of scene `index`.
+    pub fn kind_of_scene(&self, index: u32) -> &str {
+        &self.kinds[index as usize % self.kinds.len()]
+    }
+
+    fn validate(&self) -> Result<(), (&'static str, String)> {
+        if self.kinds.is_empty() {
+            return Err(("trajectory.kinds", "must list at least one kind".into()));
+        }
+        if let Some(k) = self.kinds.iter().find(|k| !TRAJECTORY_KINDS.contains(&k.as_str())) {
+            return Err(("trajectory.kinds", format!("unknown kind `{k}` (kinds: {})", TRAJECTORY_KINDS.join(", "))));
+        }
+        let r = self.orbit_radius_m;
+        if !(r[0].is_finite() && r[1].is_finite() && r[0] >= 0.3 && r[0] <= r[1] && r[1] <= 10.0) {
+            return Err((
+                "trajectory.orbit_radius_m",
+                format!("must be [min, max] with 0.3 <= min <= max <= 10, got {r:?}"),
+            ));
+        }
+        if !(self.orbit_deg >= 10.0 && self.orbit_deg <= 360.0) {
+            return Err(("trajectory.orbit_deg", format!("must be 10 to 360 degrees, got {}", self.orbit_deg)));
+        }
+        if !(self.orbit_min_deg >= 10.0 && self.orbit_min_deg <= self.orbit_deg) {
+            return Err((
+                "trajectory.orbit_min_deg",
+                format!("must be 10 degrees to orbit_deg ({}), got {}", self.orbit_deg, self.orbit_min_deg),
+            ));
+        }
+        for a in &self.actions {
+            diorama_sim::paths::Action::parse(a).map_err(|e| ("trajectory.actions", e))?;
+        }
+        if !(self.speed_m_s > 0.0 && self.speed_m_s <= 3.0) {
+            return Err(("trajectory.speed_m_s", format!("must be in (0, 3] m/s, got {}", self.speed_m_s)));
+        }
+        if !(self.turn_rate_deg_s > 0.0 && self.turn_rate_deg_s <= 360.0) {
+            return Err((
+                "trajectory.turn_rate_deg_s",
+                format!("must be in (0, 360] deg/s, got {}", self.turn_rate_deg_s),
+            ));
+        }
+        if !(self.jitter_translation_m >= 0.0 && self.jitter_translation_m <= 0.05) {
+            return Err((
+                "trajectory.jitter_translation_m",
+                format!("must be 0 to 0.05 m (a hand's shake), got {}", self.jitter_translation_m),
+            ));
+        }
+        if !(self.jitter_rotation_deg >= 0.0 && self.jitter_rotation_deg <= 5.0) {
+            return Err((
+                "trajectory.jitter_rotation_deg",
+                format!("must be 0 to 5 degrees, got {}", self.jitter_rotation_deg),
+            ));
+        }
+        if !(self.jitter_hz > 0.0 && self.jitter_hz <= 20.0) {
+            return Err(("trajectory.jitter_hz", format!("must be in (0, 20] Hz, got {}", self.jitter_hz)));
+        }
+        Ok(())
+    }
+
+    /// The shake, when on.
+    pub fn jitter_spec(&self) -> Option<diorama_sim::paths::JitterSpec> {
+        self.jitter.then(|| diorama_sim::paths::JitterSpec {
+            translation_m: self.jitter_translation_m,
+            rotation_rad: self.jitter_rotation_deg.to_radians(),
+            frequency_hz: self.jitter_hz,
+        })
+    }
 }
 
 /// The scene's light in physical units.
@@ -182,6 +295,7 @@ impl Default for Config {
             room: RoomConfig::default(),
             objects: ObjectsConfig::default(),
             camera: CameraConfig::default(),
+            trajectory: TrajectoryConfig::default(),
             lighting: LightingConfig::default(),
             qa: QaConfig::default(),
             render: RenderConfig::default(),
@@ -434,6 +548,9 @@ impl Config {
                 "camera.eye_height_m",
                 "eye height must exceed 0.3 m, clearance be in (0, 1) m and tilt within 80 degrees".into(),
             );
+        }
+        if let Err((key, problem)) = self.trajectory.validate() {
+            return bad(key, problem);
         }
         if !["auto", "vulkan", "gl"].contains(&self.render.backend.as_str()) {
             return bad(

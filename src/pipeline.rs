@@ -232,6 +232,7 @@ fn emit_scene(
     let mut summary = VisibilitySummary::default();
     let mut frames_jsonl = Vec::new();
     let mut scratch = FrameScratch::default();
+    let velocities = diorama_sim::paths::camera_velocities(&planned.trajectory.poses, cam.fps);
     let (w, h) = (cam.width, cam.height);
 
     renderer.render_sequence(&cameras, |f: FrameImages<'_>| -> Result<(), BuildError> {
@@ -251,7 +252,9 @@ fn emit_scene(
         }));
         vis.add_unoccluded(&scratch.unoccluded);
         summary.add(k, &vis);
-        records::frame_line(k, cam.fps, pose, planned.ev100[k as usize], &vis, &mut frames_jsonl);
+        let camera =
+            records::FrameCameraFacts { pose, velocity: &velocities[k as usize], ev100: planned.ev100[k as usize] };
+        records::frame_line(k, cam.fps, &camera, &vis, &mut frames_jsonl);
         if out.instance {
             let rel = format!("instance/{k}.png");
             let encoded = png_u16(w, h, f.instance, &mut scratch.be, &mut scratch.png);
@@ -326,10 +329,9 @@ fn emit_scene(
         intrinsics: &planned.intrinsics,
         fps: cam.fps,
         frame_count: cam.frames,
-        trajectory_kind: planned.trajectory.kind,
+        trajectory: &planned.trajectory,
         eye_height_m: cam.eye_height_m,
         clearance_m: cam.clearance_m,
-        min_clearance_m: planned.trajectory.min_clearance_m,
         visibility: &summary,
     };
     writer.write("scene.json", &records::scene_json(&facts))?;

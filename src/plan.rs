@@ -10,9 +10,11 @@ use diorama_layouts::floorplan::{PlanSpec, furnish_apartment, plan_apartment};
 use diorama_layouts::geom::Vec3;
 use diorama_layouts::{Apartment, LayoutError, LayoutGenerator, LayoutSpec, Optimizer};
 use diorama_render::{Emitter, FrameCamera, Lighting, SceneMesh, Surface, Texture, TextureImage};
-use diorama_sim::trajectory::{Trajectory, WalkthroughSpec, walkthrough};
+use diorama_sim::paths::{self, Action, ActionMotion, OrbitSpec, PathScene, ScriptSpec};
+use diorama_sim::trajectory::{SceneShapes, Trajectory, TrajectoryError, WalkthroughSpec, unseen_objects, walkthrough};
 use diorama_sim::{Intrinsics, seed};
 use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
 
 use crate::config::Config;
 use crate::emit::records::{LightRecord, r};
@@ -211,8 +213,16 @@ pub fn plan_scene(config: &Config, manifest: &Manifest, index: u32) -> Result<Pl
                 continue;
             }
         };
-        match walkthrough(&apartment, &walk, &mut seed::stream(scene_seed, &format!("trajectory/{attempt}"))) {
-            Ok(t) if t.unseen_objects.is_empty() => {
+        let kind = config.trajectory.kind_of_scene(index);
+        match plan_path(
+            config,
+            &apartment,
+            &walk,
+            kind,
+            &mut seed::stream(scene_seed, &format!("trajectory/{attempt}")),
+        ) {
+            // A tour must see everything; an orbit or a script shows what it shows.
+            Ok(t) if t.unseen_objects.is_empty() || kind != "tour" => {
                 return Ok(finish(config, scene_seed, apartment, t, attempt + 1, k, manifest));
             }
             Ok(t) => {
@@ -237,6 +247,50 @@ pub fn plan_scene(config: &Config, manifest: &Manifest, index: u32) -> Result<Pl
         }
         None => Err(PlanError::Exhausted { scene: index, attempts: MAX_LAYOUT_ATTEMPTS, last }),
     }
+}
+
+/// The camera path of one kind through the apartment, with the handheld shake on top when asked. Paths are
+/// planned with the shake's largest offset added to the clearance, and checked again once shaken.
+fn plan_path(
+    config: &Config,
+    apartment: &Apartment,
+    walk: &WalkthroughSpec,
+    kind: &str,
+    rng: &mut ChaCha8Rng,
+) -> Result<Trajectory, TrajectoryError> {
+    let tc = &config.trajectory;
+    let jitter = tc.jitter_spec();
+    let padded = WalkthroughSpec { clearance_m: walk.clearance_m + jitter.map_or(0.0, |j| j.max_offset_m()), ..*walk };
+    let mut t = match kind {
+        "orbit" => {
+            let spec = OrbitSpec {
+                radius_m: tc.orbit_radius_m,
+                sweep_rad: tc.orbit_deg.to_radians(),
+                min_sweep_rad: tc.orbit_min_deg.to_radians(),
+            };
+            paths::orbit(&PathScene::new(apartment, &padded, 0.0)?, &spec, rng)?
+        }
+        "actions" => {
+            let spec = ScriptSpec {
+                actions: tc.actions.iter().map(|a| Action::parse(a).expect("validated")).collect(),
+                motion: ActionMotion { speed_m_s: tc.speed_m_s, turn_rate_rad_s: tc.turn_rate_deg_s.to_radians() },
+                fps: config.camera.fps,
+            };
+            paths::action_script(&PathScene::new(apartment, &padded, 0.0)?, &spec, rng)?
+        }
+        _ => walkthrough(apartment, &padded, rng)?,
+    };
+    if let Some(j) = jitter {
+        paths::apply_jitter(&mut t.poses, config.camera.fps, &j, rng);
+        let shapes = SceneShapes::new(apartment);
+        t.min_clearance_m = paths::chord_clearance(&shapes, &t.poses);
+        if t.min_clearance_m < walk.clearance_m {
+            return Err(TrajectoryError::Clearance { clearance_m: walk.clearance_m, closest_m: t.min_clearance_m });
+        }
+        t.unseen_objects = unseen_objects(apartment, &shapes, &t.poses, &walk.intrinsics);
+        t.jitter = Some(j);
+    }
+    Ok(t)
 }
 
 fn finish(

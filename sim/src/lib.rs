@@ -5,6 +5,7 @@
 
 pub mod camera;
 pub mod motion;
+pub mod paths;
 pub mod qa;
 pub mod seed;
 pub mod silhouette;

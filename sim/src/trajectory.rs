@@ -16,7 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::camera::{CameraPose, Intrinsics};
 
 /// How to walk through a room.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct WalkthroughSpec {
     pub frames: u32,
     pub eye_height_m: f32,
@@ -28,7 +28,7 @@ pub struct WalkthroughSpec {
 }
 
 /// A camera path: one pose per frame.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Trajectory {
     pub kind: &'static str,
     pub poses: Vec<CameraPose>,
@@ -36,6 +36,13 @@ pub struct Trajectory {
     pub min_clearance_m: f32,
     /// Ids of objects no frame sees (by ray casts to points on their parts); empty on success.
     pub unseen_objects: Vec<u32>,
+    /// The object an orbit circles.
+    pub target: Option<u32>,
+    /// An action script's steps as executed, and where it started.
+    pub script: Vec<crate::paths::ExecutedAction>,
+    pub script_start: Option<crate::paths::ScriptStart>,
+    /// Handheld shake added on top of the path.
+    pub jitter: Option<crate::paths::JitterSpec>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +53,20 @@ pub enum TrajectoryError {
     RoomUnreachable { room: String, id: u32, clearance_m: f32 },
     #[error("no walkthrough keeps {clearance_m} m clearance (closest approach {closest_m:.3} m)")]
     Clearance { clearance_m: f32, closest_m: f32 },
+    #[error(
+        "no floor-standing object has a clear arc of {min_sweep_deg} degrees around it at a radius in \
+         {radius_m:?} m keeping {clearance_m} m clearance (closest approach {closest_m:.3} m)"
+    )]
+    NoOrbit { radius_m: [f32; 2], min_sweep_deg: f32, clearance_m: f32, closest_m: f32 },
+    #[error(
+        "the action script takes {needed_s:.2} s but the video lasts {video_s:.2} s (camera.frames / camera.fps): \
+         shorten the script or add frames"
+    )]
+    ScriptTooLong { needed_s: f32, video_s: f32 },
+    #[error(
+        "no starting point lets the action script keep {clearance_m} m clearance (closest approach {closest_m:.3} m)"
+    )]
+    NoScriptStart { clearance_m: f32, closest_m: f32 },
 }
 
 /// Ray-cast and point queries against every part in the scene.
@@ -81,6 +102,22 @@ impl SceneShapes {
         best
     }
 
+    /// Least distance from the straight segment `a`-`b` to any surface (exact, parry3d's GJK).
+    pub fn segment_clearance(&self, a: Vec3, b: Vec3) -> f32 {
+        let segment = parry3d::shape::Segment::new(a, b);
+        let bounds = segment.compute_aabb(&Pose::IDENTITY);
+        let mut best = f32::INFINITY;
+        for ((_, s, pose), aabb) in self.parts.iter().zip(&self.aabbs) {
+            if aabb_gap(aabb, &bounds) >= best {
+                continue;
+            }
+            if let Ok(d) = parry3d::query::distance(&Pose::IDENTITY, &segment, pose, s.as_ref()) {
+                best = best.min(d.distance);
+            }
+        }
+        best
+    }
+
     /// The object first hit by the ray from `from` towards `to`, if it hits anything before `to`.
     pub fn first_hit(&self, from: Vec3, to: Vec3) -> Option<u32> {
         let dir = to - from;
@@ -100,6 +137,12 @@ impl SceneShapes {
         }
         best.map(|(_, id)| id)
     }
+}
+
+/// Distance between two boxes (0 when they overlap): a lower bound of the distance between their contents.
+fn aabb_gap(a: &parry3d::bounding_volume::Aabb, b: &parry3d::bounding_volume::Aabb) -> f32 {
+    let gap = (a.mins - b.maxs).max(b.mins - a.maxs).max(Vec3::ZERO);
+    gap.length()
 }
 
 /// Largest change of heading between two frames.
@@ -139,14 +182,18 @@ pub fn walkthrough(
         let phase = rng.random_range(0.0..TAU);
         let Some(loop_pts) = ring_loop(apartment, &order, &grid, &walkable, ring, phase) else { continue };
         let poses = frame_poses(apartment, &loop_pts, spec);
-        let min_clearance = continuous_clearance(&shapes, &loop_pts, spec);
+        // The camera moves along the loop, and a consumer interpolating between frames along the chords: both
+        // keep the clearance.
+        let min_clearance =
+            continuous_clearance(&shapes, &loop_pts, spec).min(crate::paths::chord_clearance(&shapes, &poses));
         closest = closest.min(min_clearance);
         if min_clearance < spec.clearance_m {
             continue;
         }
         let unseen = unseen_objects(apartment, &shapes, &poses, &spec.intrinsics);
         let kind = if apartment.rooms.len() > 1 { "room_tour" } else { "walkthrough" };
-        let t = Trajectory { kind, poses, min_clearance_m: min_clearance, unseen_objects: unseen };
+        let t =
+            Trajectory { kind, poses, min_clearance_m: min_clearance, unseen_objects: unseen, ..Default::default() };
         if t.unseen_objects.is_empty() {
             return Ok(t);
         }

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use diorama_layouts::geom::{Mat3, Vec3};
 use diorama_layouts::{Apartment, Constraint, Layout, Obb, Primitive};
+use diorama_sim::paths::{Action, CameraVelocity};
 use diorama_sim::qa::Question;
 use diorama_sim::visibility::{FrameVisibility, VisibilitySummary};
-use diorama_sim::{CameraPose, Intrinsics};
+use diorama_sim::{CameraPose, Intrinsics, Trajectory};
 use serde::Serialize;
 
 /// An f32 as the f64 with the same shortest decimal form, so 0.1f32 is written `0.1`, not `0.10000000149`.
@@ -246,6 +247,65 @@ struct CameraRecord {
     eye_height_m: f64,
     clearance_m: f64,
     min_clearance_m: f64,
+    /// Addition: the object an orbit circles.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    orbit_target: Option<u32>,
+    /// Addition: an action script's start and steps as executed (times in seconds from the first frame).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    script: Option<ScriptRecord>,
+    /// Addition: the handheld shake added to the path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jitter: Option<JitterRecord>,
+}
+
+#[derive(Serialize)]
+struct ScriptRecord {
+    start_position: [f64; 3],
+    start_yaw_deg: f64,
+    actions: Vec<ActionRecord>,
+}
+
+#[derive(Serialize)]
+struct ActionRecord {
+    /// `forward 0.80`, `left 70.0`, `right 45.0` (metres, degrees).
+    action: String,
+    kind: &'static str,
+    /// Metres for `forward`, degrees (positive: left, counter-clockwise from above) for `turn`.
+    amount: f64,
+    start_s: f64,
+    end_s: f64,
+}
+
+#[derive(Serialize)]
+struct JitterRecord {
+    translation_m: f64,
+    rotation_deg: f64,
+    frequency_hz: f64,
+}
+
+fn script_record(t: &Trajectory, eye_height_m: f32) -> Option<ScriptRecord> {
+    let start = t.script_start?;
+    Some(ScriptRecord {
+        start_position: v3(start.position.extend(eye_height_m)),
+        start_yaw_deg: r(start.yaw_rad.to_degrees()),
+        actions: t
+            .script
+            .iter()
+            .map(|a| {
+                let (kind, amount) = match a.action {
+                    Action::Forward { distance_m } => ("forward", distance_m),
+                    Action::Turn { angle_rad } => ("turn", angle_rad.to_degrees()),
+                };
+                ActionRecord {
+                    action: a.action.describe(),
+                    kind,
+                    amount: r(amount),
+                    start_s: r(a.start_s),
+                    end_s: r(a.end_s),
+                }
+            })
+            .collect(),
+    })
 }
 
 #[derive(Serialize)]
@@ -299,10 +359,9 @@ pub struct SceneFacts<'a> {
     pub intrinsics: &'a Intrinsics,
     pub fps: u32,
     pub frame_count: u32,
-    pub trajectory_kind: &'static str,
+    pub trajectory: &'a Trajectory,
     pub eye_height_m: f32,
     pub clearance_m: f32,
-    pub min_clearance_m: f32,
     pub visibility: &'a VisibilitySummary,
 }
 
@@ -467,10 +526,17 @@ pub fn scene_json(f: &SceneFacts<'_>) -> Vec<u8> {
             intrinsics: f.intrinsics.into(),
             fps: f.fps,
             frame_count: f.frame_count,
-            trajectory: f.trajectory_kind,
+            trajectory: f.trajectory.kind,
             eye_height_m: r(f.eye_height_m),
             clearance_m: r(f.clearance_m),
-            min_clearance_m: r(f.min_clearance_m),
+            min_clearance_m: r(f.trajectory.min_clearance_m),
+            orbit_target: f.trajectory.target,
+            script: script_record(f.trajectory, f.eye_height_m),
+            jitter: f.trajectory.jitter.map(|j| JitterRecord {
+                translation_m: r(j.translation_m),
+                rotation_deg: r(j.rotation_rad.to_degrees()),
+                frequency_hz: r(j.frequency_hz),
+            }),
         },
         visibility_summary: f
             .visibility
@@ -507,18 +573,38 @@ struct FrameRecord {
     t_wc: [[f64; 4]; 4],
     /// Addition: the camera's exposure value at ISO 100 for this frame.
     ev100: f64,
+    /// Addition: the camera's velocity (world frame; central differences over the neighbouring frames).
+    camera_velocity: VelocityRecord,
     objects: [(); 0],
     visibility: Vec<VisibilityRecord>,
     degradations: [(); 0],
 }
 
+#[derive(Serialize)]
+struct VelocityRecord {
+    linear_m_s: [f64; 3],
+    /// Axis times rate.
+    angular_rad_s: [f64; 3],
+}
+
+/// What frames.jsonl says of the camera at a frame.
+pub struct FrameCameraFacts<'a> {
+    pub pose: &'a CameraPose,
+    pub velocity: &'a CameraVelocity,
+    pub ev100: f32,
+}
+
 /// One line of frames.jsonl (with its newline).
-pub fn frame_line(k: u32, fps: u32, pose: &CameraPose, ev100: f32, vis: &FrameVisibility, out: &mut Vec<u8>) {
+pub fn frame_line(k: u32, fps: u32, camera: &FrameCameraFacts<'_>, vis: &FrameVisibility, out: &mut Vec<u8>) {
     let rec = FrameRecord {
         k,
         t: k as f64 / fps as f64,
-        t_wc: pose.t_wc_row_major().map(|row| row.map(r)),
-        ev100: r(ev100),
+        t_wc: camera.pose.t_wc_row_major().map(|row| row.map(r)),
+        ev100: r(camera.ev100),
+        camera_velocity: VelocityRecord {
+            linear_m_s: v3(camera.velocity.linear_m_s),
+            angular_rad_s: v3(camera.velocity.angular_rad_s),
+        },
         objects: [],
         visibility: vis
             .objects
