@@ -86,7 +86,7 @@ pub struct CameraConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrajectoryConfig {
-    /// Path kinds the scenes take in turn: "tour", "orbit", "actions".
+    /// Path kinds the scenes take in turn: "tour", "coverage", "orbit", "actions".
     pub kinds: Vec<String>,
     /// Orbit radius range around the target object's centre, and how far around the orbit goes.
     pub orbit_radius_m: [f32; 2],
@@ -97,6 +97,11 @@ pub struct TrajectoryConfig {
     /// Walking speed and turn rate of action scripts.
     pub speed_m_s: f32,
     pub turn_rate_deg_s: f32,
+    /// Coverage walks: the least share of each object's camera-facing surface some frame shows, the pause at
+    /// each viewpoint, and the most the camera accelerates (speed and turn rate are bounded by the two above).
+    pub coverage_share: f32,
+    pub coverage_dwell_s: f32,
+    pub max_accel_m_s2: f32,
     /// Handheld shake on top of every path: peak offset per axis, peak angle per axis, base frequency.
     pub jitter: bool,
     pub jitter_translation_m: f32,
@@ -114,6 +119,9 @@ impl Default for TrajectoryConfig {
             actions: Vec::new(),
             speed_m_s: 0.5,
             turn_rate_deg_s: 45.0,
+            coverage_share: 0.5,
+            coverage_dwell_s: 0.25,
+            max_accel_m_s2: 0.5,
             jitter: false,
             jitter_translation_m: 0.01,
             jitter_rotation_deg: 0.5,
@@ -123,7 +131,7 @@ impl Default for TrajectoryConfig {
 }
 
 /// Trajectory kinds a config may name.
-pub const TRAJECTORY_KINDS: [&str; 3] = ["tour", "orbit", "actions"];
+pub const TRAJECTORY_KINDS: [&str; 4] = ["tour", "coverage", "orbit", "actions"];
 
 impl TrajectoryConfig {
     /// The path kind of scene `index`.
@@ -165,6 +173,18 @@ impl TrajectoryConfig {
                 "trajectory.turn_rate_deg_s",
                 format!("must be in (0, 360] deg/s, got {}", self.turn_rate_deg_s),
             ));
+        }
+        if !(self.coverage_share > 0.0 && self.coverage_share <= 1.0) {
+            return Err((
+                "trajectory.coverage_share",
+                format!("must be a share in (0, 1], got {}", self.coverage_share),
+            ));
+        }
+        if !(self.coverage_dwell_s >= 0.0 && self.coverage_dwell_s <= 10.0) {
+            return Err(("trajectory.coverage_dwell_s", format!("must be 0 to 10 s, got {}", self.coverage_dwell_s)));
+        }
+        if !(self.max_accel_m_s2 > 0.0 && self.max_accel_m_s2 <= 10.0) {
+            return Err(("trajectory.max_accel_m_s2", format!("must be in (0, 10] m/s², got {}", self.max_accel_m_s2)));
         }
         if !(self.jitter_translation_m >= 0.0 && self.jitter_translation_m <= 0.05) {
             return Err((

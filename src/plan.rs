@@ -10,6 +10,7 @@ use diorama_layouts::floorplan::{PlanSpec, furnish_apartment, plan_apartment};
 use diorama_layouts::geom::Vec3;
 use diorama_layouts::{Apartment, LayoutError, LayoutGenerator, LayoutSpec, Optimizer};
 use diorama_render::{Emitter, FrameCamera, Lighting, SceneMesh, Surface, Texture, TextureImage};
+use diorama_sim::coverage::{self, CoverageSpec};
 use diorama_sim::paths::{self, Action, ActionMotion, OrbitSpec, PathScene, ScriptSpec};
 use diorama_sim::trajectory::{SceneShapes, Trajectory, TrajectoryError, WalkthroughSpec, unseen_objects, walkthrough};
 use diorama_sim::{Intrinsics, seed};
@@ -269,6 +270,17 @@ fn plan_path(
                 min_sweep_rad: tc.orbit_min_deg.to_radians(),
             };
             paths::orbit(&PathScene::new(apartment, &padded, 0.0)?, &spec, rng)?
+        }
+        "coverage" => {
+            let spec = CoverageSpec {
+                min_share: tc.coverage_share,
+                max_speed_m_s: tc.speed_m_s,
+                max_accel_m_s2: tc.max_accel_m_s2,
+                max_turn_rate_rad_s: tc.turn_rate_deg_s.to_radians(),
+                dwell_s: tc.coverage_dwell_s,
+                fps: config.camera.fps,
+            };
+            coverage::coverage(&PathScene::new(apartment, &padded, 0.0)?, &spec, rng)?
         }
         "actions" => {
             let spec = ScriptSpec {

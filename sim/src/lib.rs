@@ -4,6 +4,7 @@
 //! poses); the one exception is visibility, counted from the instance map rendered with each frame.
 
 pub mod camera;
+pub mod coverage;
 pub mod motion;
 pub mod paths;
 pub mod qa;

@@ -180,8 +180,57 @@ impl<'a> PathScene<'a> {
         CameraPose::from_yaw_pitch(Vec3::new(p.x, p.y, self.spec.eye_height_m), yaw, -self.spec.tilt_down_rad)
     }
 
+    pub fn spec(&self) -> &WalkthroughSpec {
+        self.spec
+    }
+
+    /// Walkable cell centres about every `step_m` (a sub-lattice of the grid).
+    pub fn walkable_lattice(&self, step_m: f32) -> Vec<Vec2> {
+        let every = ((step_m / self.grid.cell_m).round() as usize).max(1);
+        (0..self.grid.ny)
+            .step_by(every)
+            .flat_map(|j| (0..self.grid.nx).step_by(every).map(move |i| (i, j)))
+            .filter(|&(i, j)| self.walkable[j * self.grid.nx + i])
+            .map(|c| self.grid.center(c))
+            .collect()
+    }
+
+    /// The walkable cell centre nearest the apartment's entrance.
+    pub fn entrance_point(&self) -> Vec2 {
+        let entrance = self.apartment.entrance_room();
+        let step = door_step(entrance, entrance.entrance(), self.grid.radius_m + CELL_M);
+        let cell = self.grid.nearest_free(step, &self.walkable).expect("the walkable floor is not empty");
+        self.grid.center(cell)
+    }
+
+    /// A shortest free path between two walkable points, corners cut (Chaikin, ends kept); None when they are
+    /// not connected.
+    pub fn smooth_path(&self, from: Vec2, to: Vec2) -> Option<Vec<Vec2>> {
+        let a = self.grid.nearest_free(from, &self.walkable)?;
+        let b = self.grid.nearest_free(to, &self.walkable)?;
+        let cells = self.grid.shortest_path(a, b)?;
+        let mut path: Vec<Vec2> = std::iter::once(from)
+            .chain(cells.iter().map(|&c| self.grid.center(c)))
+            .chain(std::iter::once(to))
+            .collect();
+        path.dedup_by(|x, y| x.distance(*y) < 1e-6);
+        for _ in 0..3 {
+            if path.len() < 3 {
+                break;
+            }
+            let mut next = vec![path[0]];
+            for w in path.windows(2) {
+                next.push(w[0] * 0.75 + w[1] * 0.25);
+                next.push(w[0] * 0.25 + w[1] * 0.75);
+            }
+            next.push(*path.last().unwrap());
+            path = next;
+        }
+        Some(path)
+    }
+
     /// Finishes a path: clearance along its chords, objects it never sees.
-    fn trajectory(&self, kind: &'static str, poses: Vec<CameraPose>) -> Result<Trajectory, TrajectoryError> {
+    pub fn finish(&self, kind: &'static str, poses: Vec<CameraPose>) -> Result<Trajectory, TrajectoryError> {
         let min_clearance_m = chord_clearance(&self.shapes, &poses);
         if min_clearance_m < self.spec.clearance_m {
             return Err(TrajectoryError::Clearance { clearance_m: self.spec.clearance_m, closest_m: min_clearance_m });
@@ -251,7 +300,7 @@ pub fn orbit(scene: &PathScene<'_>, orbit: &OrbitSpec, rng: &mut ChaCha8Rng) -> 
                 look_at(Vec3::new(p.x, p.y, spec.eye_height_m), c)
             })
             .collect();
-        match scene.trajectory("orbit", poses) {
+        match scene.finish("orbit", poses) {
             Ok(mut t) => {
                 t.target = Some(target.id);
                 return Ok(t);
@@ -345,7 +394,7 @@ pub fn action_script(
                 scene.pose(p, yaw)
             })
             .collect();
-        match scene.trajectory("action_script", poses) {
+        match scene.finish("action_script", poses) {
             Ok(mut t) => {
                 t.script = executed;
                 t.script_start = Some(start);

@@ -43,6 +43,8 @@ pub struct Trajectory {
     pub script_start: Option<crate::paths::ScriptStart>,
     /// Handheld shake added on top of the path.
     pub jitter: Option<crate::paths::JitterSpec>,
+    /// Objects a coverage walkthrough could not cover, and why.
+    pub uncovered: Vec<crate::coverage::Uncovered>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +69,11 @@ pub enum TrajectoryError {
         "no starting point lets the action script keep {clearance_m} m clearance (closest approach {closest_m:.3} m)"
     )]
     NoScriptStart { clearance_m: f32, closest_m: f32 },
+    #[error(
+        "a coverage walk cannot reach even one viewpoint in {frames} frames at {speed_m_s} m/s: add frames \
+         (camera.frames) or allow more speed (trajectory.speed_m_s)"
+    )]
+    CoverageTooShort { frames: u32, speed_m_s: f32 },
 }
 
 /// Ray-cast and point queries against every part in the scene.

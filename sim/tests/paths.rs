@@ -7,6 +7,7 @@ use std::f32::consts::PI;
 use diorama_assets::Manifest;
 use diorama_layouts::geom::{Vec2, Vec3, parry_shape};
 use diorama_layouts::{Apartment, LayoutGenerator, LayoutSpec, Optimizer};
+use diorama_sim::coverage::{self, CoverageSpec, surface_samples, view_share};
 use diorama_sim::paths::{
     self, Action, ActionMotion, JitterSpec, OrbitSpec, PathScene, ScriptSpec, apply_jitter, chord_clearance,
 };
@@ -51,6 +52,25 @@ fn sampled_clearance(apartment: &Apartment, poses: &[CameraPose]) -> f32 {
     least
 }
 
+fn coverage_spec() -> CoverageSpec {
+    CoverageSpec {
+        min_share: 0.5,
+        max_speed_m_s: 0.8,
+        max_accel_m_s2: 1.0,
+        max_turn_rate_rad_s: 90f32.to_radians(),
+        dwell_s: 0.25,
+        fps: FPS,
+    }
+}
+
+fn paths_coverage(
+    apartment: &Apartment,
+    walk: &WalkthroughSpec,
+    rng: &mut ChaCha8Rng,
+) -> Result<Trajectory, TrajectoryError> {
+    coverage::coverage(&PathScene::new(apartment, walk, 0.0)?, &coverage_spec(), rng)
+}
+
 fn jitter() -> JitterSpec {
     JitterSpec { translation_m: 0.01, rotation_rad: 0.5f32.to_radians(), frequency_hz: 1.5 }
 }
@@ -58,7 +78,8 @@ fn jitter() -> JitterSpec {
 /// Plans one path of `kind` (with the shake when `shaken`), as the pipeline does: planned with the shake's
 /// reach added to the clearance, checked again once shaken.
 fn plan(apartment: &Apartment, kind: &str, shaken: bool, seed: u64) -> Result<Trajectory, TrajectoryError> {
-    let walk = walk_spec(36);
+    // A coverage walk needs time to visit its viewpoints.
+    let walk = walk_spec(if kind == "coverage" { 144 } else { 36 });
     let margin = if shaken { jitter().max_offset_m() } else { 0.0 };
     let padded = WalkthroughSpec { clearance_m: CLEARANCE_M + margin, ..walk };
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -72,6 +93,7 @@ fn plan(apartment: &Apartment, kind: &str, shaken: bool, seed: u64) -> Result<Tr
             let spec = ScriptSpec { actions: Vec::new(), motion, fps: FPS };
             paths::action_script(&PathScene::new(apartment, &padded, 0.0)?, &spec, &mut rng)?
         }
+        "coverage" => paths_coverage(apartment, &padded, &mut rng)?,
         _ => walkthrough(apartment, &padded, &mut rng)?,
     };
     if shaken {
@@ -88,11 +110,11 @@ fn no_path_of_any_kind_comes_within_the_clearance_over_three_hundred_seeds() {
     for seed in 0..300u64 {
         let Some(apartment) = room(seed) else { continue };
         rooms += 1;
-        for kind in ["tour", "orbit", "actions"] {
+        for kind in ["tour", "coverage", "orbit", "actions"] {
             for shaken in [false, true] {
                 let Ok(t) = plan(&apartment, kind, shaken, seed) else { continue };
                 *planned.entry((kind, shaken)).or_insert(0) += 1;
-                assert_eq!(t.poses.len(), 36);
+                assert_eq!(t.poses.len(), if kind == "coverage" { 144 } else { 36 });
                 // Planned with the shake's reach added, a shaken path keeps the clearance too.
                 assert!(t.min_clearance_m >= CLEARANCE_M, "seed {seed} {kind} (shaken {shaken})");
                 let least = sampled_clearance(&apartment, &t.poses);
@@ -106,7 +128,7 @@ fn no_path_of_any_kind_comes_within_the_clearance_over_three_hundred_seeds() {
     }
     // Most rooms give every kind: the test is not passing by planning nothing.
     println!("{rooms} rooms; paths planned: {planned:?}");
-    for kind in ["tour", "orbit", "actions"] {
+    for kind in ["tour", "coverage", "orbit", "actions"] {
         for shaken in [false, true] {
             let n = planned.get(&(kind, shaken)).copied().unwrap_or(0);
             assert!(n * 10 >= rooms * 7, "{kind} (shaken {shaken}) planned in only {n} of {rooms} rooms");
@@ -179,4 +201,37 @@ fn a_script_longer_than_the_video_is_refused_with_both_durations() {
     let err = paths::action_script(&scene, &spec, &mut ChaCha8Rng::seed_from_u64(0)).unwrap_err();
     let text = err.to_string();
     assert!(text.contains("6.00 s") && text.contains("2.00 s"), "{text}");
+}
+
+#[test]
+fn coverage_walks_cover_every_object_or_say_why_not() {
+    let walk = walk_spec(144);
+    let mut fully = 0;
+    let mut rooms = 0;
+    for seed in 0..60u64 {
+        let Some(apartment) = room(seed) else { continue };
+        rooms += 1;
+        let t = paths_coverage(&apartment, &walk, &mut ChaCha8Rng::seed_from_u64(seed)).expect("a coverage walk");
+        assert_eq!(t.poses.len(), 144);
+        let shapes = SceneShapes::new(&apartment);
+        for o in apartment.furniture() {
+            if let Some(u) = t.uncovered.iter().find(|u| u.id == o.id) {
+                assert!(!u.reason.is_empty());
+                continue;
+            }
+            let samples = surface_samples(o);
+            let best = t.poses.iter().map(|p| view_share(&shapes, &samples, p, &walk.intrinsics)).fold(0.0, f32::max);
+            assert!(best >= 0.5, "seed {seed}: object {} ({}) best share {best}", o.id, o.category);
+        }
+        // Bounded speed between frames (0.8 m/s; chords are no longer than the path).
+        for w in t.poses.windows(2) {
+            let v = w[0].position.distance(w[1].position) * FPS as f32;
+            assert!(v <= 0.8 + 1e-3, "seed {seed}: {v} m/s");
+        }
+        if t.uncovered.is_empty() {
+            fully += 1;
+        }
+    }
+    println!("{fully} of {rooms} rooms fully covered");
+    assert!(fully * 10 >= rooms * 7, "only {fully} of {rooms} rooms fully covered");
 }

@@ -256,6 +256,15 @@ struct CameraRecord {
     /// Addition: the handheld shake added to the path.
     #[serde(skip_serializing_if = "Option::is_none")]
     jitter: Option<JitterRecord>,
+    /// Addition: objects a coverage walk could not cover, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    uncovered: Vec<UncoveredRecord>,
+}
+
+#[derive(Serialize)]
+struct UncoveredRecord {
+    id: u32,
+    reason: String,
 }
 
 #[derive(Serialize)]
@@ -532,6 +541,12 @@ pub fn scene_json(f: &SceneFacts<'_>) -> Vec<u8> {
             min_clearance_m: r(f.trajectory.min_clearance_m),
             orbit_target: f.trajectory.target,
             script: script_record(f.trajectory, f.eye_height_m),
+            uncovered: f
+                .trajectory
+                .uncovered
+                .iter()
+                .map(|u| UncoveredRecord { id: u.id, reason: u.reason.clone() })
+                .collect(),
             jitter: f.trajectory.jitter.map(|j| JitterRecord {
                 translation_m: r(j.translation_m),
                 rotation_deg: r(j.rotation_rad.to_degrees()),
