@@ -670,6 +670,29 @@ mod tests {
     }
 
     #[test]
+    fn trajectory_values_out_of_range_are_named() {
+        for (text, key, detail) in [
+            ("[trajectory]\nkinds = [\"spiral\"]\n", "trajectory.kinds", "spiral"),
+            ("[trajectory]\nkinds = []\n", "trajectory.kinds", "at least one"),
+            ("[trajectory]\nactions = [\"forward 1\", \"jump 2\"]\n", "trajectory.actions", "jump"),
+            ("[trajectory]\nactions = [\"left\"]\n", "trajectory.actions", "left"),
+            ("[trajectory]\norbit_radius_m = [2.0, 1.0]\n", "trajectory.orbit_radius_m", "2.0"),
+            ("[trajectory]\norbit_min_deg = 400.0\n", "trajectory.orbit_min_deg", "400"),
+            ("[trajectory]\ncoverage_share = 1.5\n", "trajectory.coverage_share", "1.5"),
+            ("[trajectory]\njitter_translation_m = 0.5\n", "trajectory.jitter_translation_m", "0.5"),
+            ("[trajectory]\nspeed_m_s = 0.0\n", "trajectory.speed_m_s", "0"),
+        ] {
+            let e = Config::from_toml_str(text, "t.toml").unwrap_err().to_string();
+            assert!(e.contains("t.toml") && e.contains(key) && e.contains(detail), "{text}: {e}");
+        }
+        let c = Config::from_toml_str("[trajectory]\nkinds = [\"orbit\", \"tour\"]\n", "t.toml").unwrap();
+        assert_eq!(
+            [c.trajectory.kind_of_scene(0), c.trajectory.kind_of_scene(1), c.trajectory.kind_of_scene(2)],
+            ["orbit", "tour", "orbit"]
+        );
+    }
+
+    #[test]
     fn odd_width_is_rejected() {
         let e = Config::from_toml_str("[camera]\nwidth = 641\n", "t.toml").unwrap_err().to_string();
         assert!(e.contains("camera.width") && e.contains("641"), "{e}");

@@ -21,6 +21,8 @@ use crate::textures::{TEXTURE_PX, image_tile, tiles};
 const RING_SLOTS: usize = 3;
 /// Lights a scene may have (two per room of a six-room apartment fit); the shader's array has this length.
 pub const MAX_LIGHTS: usize = 16;
+/// Mover slots in the frame uniform: slot 0 is the static scene, so up to 15 objects can move at once.
+pub const MAX_MOVER_SLOTS: usize = 16;
 /// Ambient zones (rooms) a scene may have.
 pub const MAX_ZONES: usize = 8;
 const HDR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
@@ -136,6 +138,17 @@ pub struct Exposure<'a> {
     pub ground_truth: FrameCamera,
     pub subframes: &'a [FrameCamera],
     pub row_weights: &'a [f32],
+    /// Where the moving objects are at this frame: entry k is `world_from_rest` (row-major, rigid) of the
+    /// vertices with mover slot k + 1 (see [`crate::mesh::SceneMesh::assign_mover`]); slots past its end stay at
+    /// rest. Sub-frames use the frame's.
+    pub movers: &'a [[[f32; 4]; 4]],
+}
+
+impl<'a> Exposure<'a> {
+    /// A frame with no sub-frames and nothing moving.
+    pub fn still(camera: FrameCamera) -> Exposure<'a> {
+        Exposure { ground_truth: camera, subframes: &[], row_weights: &[], movers: &[] }
+    }
 }
 
 /// One frame's images, rows packed tightly (except the Y'CbCr planes), row 0 at the top.
@@ -188,6 +201,8 @@ struct FrameUniform {
     shadow_planes: [f32; 4],
     lights: [GpuLight; MAX_LIGHTS],
     zones: [GpuZone; MAX_ZONES],
+    /// world_from_rest per mover slot (column-major); slot 0 is the static scene.
+    movers: [[f32; 16]; MAX_MOVER_SLOTS],
 }
 
 #[repr(C)]
@@ -221,6 +236,9 @@ fn box_outside_frustum(clip_from_world: &[[f32; 4]; 4], min: [f32; 3], max: [f32
     }
     outside.iter().any(|&o| o)
 }
+
+const IDENTITY4: [[f32; 4]; 4] =
+    [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]];
 
 /// WGSL matrices are column-major.
 fn column_major(m: &[[f32; 4]; 4]) -> [f32; 16] {
@@ -867,8 +885,7 @@ impl Renderer {
         cameras: &[FrameCamera],
         sink: impl FnMut(FrameImages<'_>) -> Result<(), E>,
     ) -> Result<(), E> {
-        let exposures: Vec<Exposure<'_>> =
-            cameras.iter().map(|&c| Exposure { ground_truth: c, subframes: &[], row_weights: &[] }).collect();
+        let exposures: Vec<Exposure<'_>> = cameras.iter().map(|&c| Exposure::still(c)).collect();
         self.render_exposures(&exposures, sink)
     }
 
@@ -910,8 +927,12 @@ impl Renderer {
         Ok(())
     }
 
-    fn camera_uniform(&self, scene: &LoadedScene, cam: &FrameCamera) -> FrameUniform {
+    fn camera_uniform(&self, scene: &LoadedScene, cam: &FrameCamera, movers: &[[[f32; 4]; 4]]) -> FrameUniform {
         let mut u = scene.uniform;
+        for (k, slot) in u.movers.iter_mut().enumerate() {
+            let m = if k == 0 { None } else { movers.get(k - 1) };
+            *slot = column_major(m.unwrap_or(&IDENTITY4));
+        }
         let clip_from_world = cam.clip_from_world(self.width, self.height);
         u.clip_from_world = column_major(&clip_from_world);
         // Only lights whose influence box reaches into the view are shaded: a CPU rasterizer runs every light's
@@ -940,7 +961,7 @@ impl Renderer {
         if let Some(scene) = &self.scene {
             let cams = std::iter::once(cam).chain(exposure.subframes);
             for (i, c) in cams.enumerate() {
-                let u = self.camera_uniform(scene, c);
+                let u = self.camera_uniform(scene, c, exposure.movers);
                 self.queue.write_buffer(&self.frame_uniform, i as u64 * self.uniform_stride, bytemuck::bytes_of(&u));
             }
         }
@@ -1576,6 +1597,38 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_mover_is_drawn_where_its_transform_puts_it_and_the_rest_stays() {
+        let mut r = Renderer::new(160, 120).expect("an adapter (lavapipe in CI)");
+        let mut mesh = SceneMesh::default();
+        // Two 1 m cubes side by side 3 m ahead; the right one (id 7) moves.
+        mesh.add_box([-1.0, 3.0, 0.0], IDENTITY, [1.0, 1.0, 1.0], &flat(0.5), 6);
+        mesh.add_box([1.0, 3.0, 0.0], IDENTITY, [1.0, 1.0, 1.0], &flat(0.5), 7);
+        mesh.assign_mover(7, 1);
+        r.load_scene(&mesh, &point_light([0.0, 0.0, 2.0], 800.0, true));
+        // Frame 0 at rest; frame 1 pushed 0.5 m further away and turned 90 degrees about z (a cube looks the
+        // same turned by 90 degrees, so only the depth tells).
+        let moved =
+            [[0.0, -1.0, 0.0, 1.0 + 3.0], [1.0, 0.0, 0.0, 0.5 + 3.0 - 1.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]];
+        // world_from_rest rotates about the cube's centre (1, 3, 0): p' = R (p - c) + c + (0, 0.5, 0).
+        let moves = [moved];
+        let frames = [Exposure::still(camera(0.0)), Exposure { movers: &moves, ..Exposure::still(camera(0.0)) }];
+        let mut seen = Vec::new();
+        r.render_exposures(&frames, |f| -> Result<(), E> {
+            // The right cube's centre column is u = 80 + 80 * 1 / 2.5 = 112 at rest, 80 + 80 / 3 = 106.7 moved.
+            let row = 60 * 160;
+            seen.push((f.instance[row + 110], f.depth_m[row + 110], f.instance[row + 48], f.depth_m[row + 48]));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!((seen[0].0, seen[1].0), (7, 7));
+        assert!((seen[0].1 - 2.5).abs() < 1e-5, "at rest: {}", seen[0].1);
+        assert!((seen[1].1 - 3.0).abs() < 1e-5, "moved: {}", seen[1].1);
+        // The static cube does not move.
+        assert_eq!((seen[0].2, seen[1].2), (6, 6));
+        assert_eq!(seen[0].3, seen[1].3);
+    }
+
     /// Renders one frame of `mesh` from `cam` at `w` x `h`; returns (instance ids, depth, normals).
     fn one_frame(mesh: &SceneMesh, cam: FrameCamera, w: u32, h: u32) -> (Vec<u16>, Vec<f32>, Vec<u8>) {
         let mut r = Renderer::new(w, h).expect("an adapter (lavapipe in CI)");
@@ -1776,7 +1829,7 @@ mod tests {
         let weights: Vec<f32> =
             (0..2).flat_map(|k| (0..h).map(move |row| f32::from((row < h / 2) == (k == 0)))).collect();
         let subframes = [cam(0.0), cam(0.3)];
-        let exposure = Exposure { ground_truth: cam(0.15), subframes: &subframes, row_weights: &weights };
+        let exposure = Exposure { ground_truth: cam(0.15), subframes: &subframes, row_weights: &weights, movers: &[] };
         let mut spliced = None;
         r.render_exposures(&[exposure], |f| -> Result<(), E> {
             spliced = Some((f.color_rgba8.to_vec(), f.instance.to_vec()));
@@ -1795,9 +1848,10 @@ mod tests {
         let three = [cam(0.0); 3];
         let weights3 = vec![1.0 / 3.0; 3 * h as usize];
         let e = r
-            .render_exposures(&[Exposure { ground_truth: cam(0.0), subframes: &three, row_weights: &weights3 }], |_| {
-                Ok::<(), E>(())
-            })
+            .render_exposures(
+                &[Exposure { ground_truth: cam(0.0), subframes: &three, row_weights: &weights3, movers: &[] }],
+                |_| Ok::<(), E>(()),
+            )
             .unwrap_err();
         assert!(format!("{:?}", e.0).contains("at most 2"), "{e:?}");
     }

@@ -15,8 +15,8 @@ pub mod shutter;
 pub mod textures;
 
 pub use gpu::{
-    AdapterSummary, BackendChoice, Exposure, FrameImages, MAX_LIGHTS, MAX_ZONES, RenderError, RenderSettings,
-    RenderTimings, Renderer, Yuv420, half_to_f32,
+    AdapterSummary, BackendChoice, Exposure, FrameImages, MAX_LIGHTS, MAX_MOVER_SLOTS, MAX_ZONES, RenderError,
+    RenderSettings, RenderTimings, Renderer, Yuv420, half_to_f32,
 };
 pub use light::{AmbientZone, Emitter, Light, Lighting, Sun};
 pub use mesh::{SceneMesh, Surface, Texture, TextureImage, Vertex};

@@ -181,6 +181,15 @@ impl SceneMesh {
     }
 
     /// Texture coordinates run along each face in metres, so textures keep their real-world scale.
+    /// Makes object `instance` a mover in `slot` (1 to 15): the renderer places its vertices by the frame's
+    /// transform for that slot (`Exposure::movers[slot - 1]`), and leaves it out of the shadow maps.
+    pub fn assign_mover(&mut self, instance: u16, slot: u16) {
+        assert!((1..crate::gpu::MAX_MOVER_SLOTS as u16).contains(&slot), "mover slot {slot} out of range");
+        for v in self.vertices.iter_mut().filter(|v| v.instance & 0xffff == instance as u32) {
+            v.instance = instance as u32 | (slot as u32) << 16;
+        }
+    }
+
     pub fn add_box(&mut self, center: [f32; 3], axes: [[f32; 3]; 3], size: [f32; 3], surface: &Surface, instance: u32) {
         let h = size.map(|s| s / 2.0);
         for axis in 0..3 {

@@ -44,6 +44,8 @@ struct Frame {
     shadow_planes: vec4<f32>,
     lights: array<Light, 16>,
     zones: array<Zone, 8>,
+    // world_from_rest of each mover slot (slot 0: the static scene, identity).
+    movers: array<mat4x4<f32>, 16>,
 };
 
 @group(0) @binding(0) var<uniform> frame: Frame;
@@ -82,15 +84,18 @@ struct VsOut {
 @vertex
 fn vs_main(v: VsIn) -> VsOut {
     var out: VsOut;
-    out.clip = frame.clip_from_world * vec4<f32>(v.position, 1.0);
-    out.world = v.position;
-    out.normal = v.normal;
+    // A moving object's vertices carry its mover slot in the instance's upper 16 bits; its transform is rigid.
+    let mover = frame.movers[min(v.instance >> 16u, 15u)];
+    let world = (mover * vec4<f32>(v.position, 1.0)).xyz;
+    out.clip = frame.clip_from_world * vec4<f32>(world, 1.0);
+    out.world = world;
+    out.normal = (mover * vec4<f32>(v.normal, 0.0)).xyz;
     out.uv_m = v.uv_m;
     out.albedo = v.albedo;
-    out.instance = v.instance;
+    out.instance = v.instance & 0xffffu;
     out.material = v.material;
     // Perspective-correct interpolation of an affine function is exact: this is the true z at the pixel.
-    out.z_cam = dot(frame.camera_z_row.xyz, v.position) + frame.camera_z_row.w;
+    out.z_cam = dot(frame.camera_z_row.xyz, world) + frame.camera_z_row.w;
     return out;
 }
 
