@@ -5,6 +5,7 @@
 
 pub mod camera;
 pub mod coverage;
+pub mod dynamics;
 pub mod motion;
 pub mod paths;
 pub mod qa;
