@@ -28,6 +28,7 @@ pub struct Config {
     pub objects: ObjectsConfig,
     pub camera: CameraConfig,
     pub trajectory: TrajectoryConfig,
+    pub dynamics: DynamicsConfig,
     pub lighting: LightingConfig,
     pub qa: QaConfig,
     pub render: RenderConfig,
@@ -214,6 +215,50 @@ impl TrajectoryConfig {
     }
 }
 
+/// Objects that move while the camera rolls.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DynamicsConfig {
+    /// Events per scene (0: a static scene); the kinds are taken in turn.
+    pub events: u32,
+    /// "slide", "pick_place", "drop".
+    pub kinds: Vec<String>,
+    /// Top speed of slid and carried objects.
+    pub speed_m_s: f32,
+}
+
+impl Default for DynamicsConfig {
+    fn default() -> Self {
+        DynamicsConfig { events: 0, kinds: vec!["slide".into(), "pick_place".into(), "drop".into()], speed_m_s: 0.4 }
+    }
+}
+
+impl DynamicsConfig {
+    fn validate(&self) -> Result<(), (&'static str, String)> {
+        // Slot 0 of the renderer's movers is the static scene.
+        let most = diorama_render::MAX_MOVER_SLOTS as u32 - 1;
+        if self.events > most {
+            return Err(("dynamics.events", format!("at most {most} moving objects per scene, got {}", self.events)));
+        }
+        if self.kinds.is_empty() {
+            return Err(("dynamics.kinds", "must list at least one kind".into()));
+        }
+        if let Some(k) = self.kinds.iter().find(|k| diorama_sim::dynamics::EventKind::parse(k).is_none()) {
+            let names: Vec<&str> = diorama_sim::dynamics::EventKind::ALL.iter().map(|k| k.name()).collect();
+            return Err(("dynamics.kinds", format!("unknown kind `{k}` (kinds: {})", names.join(", "))));
+        }
+        if !(self.speed_m_s > 0.0 && self.speed_m_s <= 3.0) {
+            return Err(("dynamics.speed_m_s", format!("must be in (0, 3] m/s, got {}", self.speed_m_s)));
+        }
+        Ok(())
+    }
+
+    /// The kinds, parsed (the config was validated).
+    pub fn event_kinds(&self) -> Vec<diorama_sim::dynamics::EventKind> {
+        self.kinds.iter().filter_map(|k| diorama_sim::dynamics::EventKind::parse(k)).collect()
+    }
+}
+
 /// The scene's light in physical units.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -316,6 +361,7 @@ impl Default for Config {
             objects: ObjectsConfig::default(),
             camera: CameraConfig::default(),
             trajectory: TrajectoryConfig::default(),
+            dynamics: DynamicsConfig::default(),
             lighting: LightingConfig::default(),
             qa: QaConfig::default(),
             render: RenderConfig::default(),
@@ -569,7 +615,7 @@ impl Config {
                 "eye height must exceed 0.3 m, clearance be in (0, 1) m and tilt within 80 degrees".into(),
             );
         }
-        if let Err((key, problem)) = self.trajectory.validate() {
+        if let Err((key, problem)) = self.trajectory.validate().and_then(|()| self.dynamics.validate()) {
             return bad(key, problem);
         }
         if !["auto", "vulkan", "gl"].contains(&self.render.backend.as_str()) {

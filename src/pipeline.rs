@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use diorama_assets::Manifest;
 use diorama_render::mesh::CYLINDER_SEGMENTS;
-use diorama_render::{FrameImages, NEAR_M, RenderError, Renderer};
-use diorama_sim::motion::motion_vectors;
+use diorama_render::{Exposure, FrameImages, NEAR_M, RenderError, Renderer};
+use diorama_sim::dynamics::RigidPose;
+use diorama_sim::motion::motion_vectors_with_objects;
 use diorama_sim::qa::{self, QaSpec};
 use diorama_sim::seed;
 use diorama_sim::silhouette::{unoccluded_px, unoccluded_px_mesh};
@@ -235,7 +236,13 @@ fn emit_scene(
     let velocities = diorama_sim::paths::camera_velocities(&planned.trajectory.poses, cam.fps);
     let (w, h) = (cam.width, cam.height);
 
-    renderer.render_sequence(&cameras, |f: FrameImages<'_>| -> Result<(), BuildError> {
+    // Per frame, where each moving object is (its renderer slot is its index in the motions, plus one).
+    let dynamics = &planned.dynamics;
+    let movers: Vec<Vec<[[f32; 4]; 4]>> =
+        (0..cameras.len()).map(|k| dynamics.motions.iter().map(|m| m.poses[k].row_major()).collect()).collect();
+    let exposures: Vec<Exposure<'_>> =
+        cameras.iter().zip(&movers).map(|(c, m)| Exposure { movers: m, ..Exposure::still(*c) }).collect();
+    renderer.render_exposures(&exposures, |f: FrameImages<'_>| -> Result<(), BuildError> {
         let t_enc = Instant::now();
         video.push_yuv(&f.yuv)?;
         times.encode += t_enc.elapsed();
@@ -244,17 +251,38 @@ fn emit_scene(
         let mut vis = FrameVisibility::from_instance_map(f.instance, w, h);
         let pose = &planned.trajectory.poses[k as usize];
         scratch.unoccluded.clear();
-        scratch.unoccluded.extend(planned.apartment.objects().map(|o| match planned.asset_triangles.get(&o.id) {
-            Some(tris) => {
-                (o.id, unoccluded_px_mesh(&o.parts, tris, pose, &planned.intrinsics, CYLINDER_SEGMENTS, NEAR_M))
+        scratch.unoccluded.extend(planned.apartment.objects().map(|o| {
+            let moved = dynamics.pose_of(o.id, k as usize).filter(|p| p.moved());
+            let parts = match moved {
+                Some(m) => std::borrow::Cow::Owned(o.parts.iter().map(|p| m.apply_primitive(p)).collect()),
+                None => std::borrow::Cow::Borrowed(&o.parts),
+            };
+            let k_ = &planned.intrinsics;
+            match planned.asset_triangles.get(&o.id) {
+                Some(tris) => match moved {
+                    Some(m) => {
+                        let tris: Vec<_> = tris.iter().map(|t| t.map(|v| m.apply(v))).collect();
+                        (o.id, unoccluded_px_mesh(&parts, &tris, pose, k_, CYLINDER_SEGMENTS, NEAR_M))
+                    }
+                    None => (o.id, unoccluded_px_mesh(&parts, tris, pose, k_, CYLINDER_SEGMENTS, NEAR_M)),
+                },
+                None => (o.id, unoccluded_px(&parts, pose, k_, CYLINDER_SEGMENTS, NEAR_M)),
             }
-            None => (o.id, unoccluded_px(&o.parts, pose, &planned.intrinsics, CYLINDER_SEGMENTS, NEAR_M)),
         }));
         vis.add_unoccluded(&scratch.unoccluded);
         summary.add(k, &vis);
         let camera =
             records::FrameCameraFacts { pose, velocity: &velocities[k as usize], ev100: planned.ev100[k as usize] };
-        records::frame_line(k, cam.fps, &camera, &vis, &mut frames_jsonl);
+        let moved: Vec<records::MovedObject> = dynamics
+            .motions
+            .iter()
+            .filter(|m| m.poses[k as usize].moved())
+            .filter_map(|m| {
+                let o = planned.apartment.objects().find(|o| o.id == m.object)?;
+                Some(records::MovedObject::new(o, &m.poses[k as usize]))
+            })
+            .collect();
+        records::frame_line(k, cam.fps, &camera, &moved, &vis, &mut frames_jsonl);
         if out.instance {
             let rel = format!("instance/{k}.png");
             let encoded = png_u16(w, h, f.instance, &mut scratch.be, &mut scratch.png);
@@ -290,7 +318,14 @@ fn emit_scene(
                 scratch.motion.resize((w * h) as usize, None);
             } else {
                 let prev = &planned.trajectory.poses[k as usize - 1];
-                motion_vectors(f.depth_m, &planned.intrinsics, pose, prev, &mut scratch.motion);
+                // Where each moving object's points were a frame ago: prev_from_now = M(k-1) M(k)^-1.
+                let prev_from_now: BTreeMap<u16, RigidPose> = dynamics
+                    .motions
+                    .iter()
+                    .map(|m| (m.object as u16, m.poses[k as usize - 1].after(&m.poses[k as usize].inverse())))
+                    .collect();
+                let i = &planned.intrinsics;
+                motion_vectors_with_objects(f.depth_m, f.instance, &prev_from_now, i, pose, prev, &mut scratch.motion);
             }
             let encoded = png_flow_kitti(w, h, &scratch.motion, &mut scratch.be, &mut scratch.png);
             writer.write_image(&rel, encoded, &scratch.png)?;
@@ -311,6 +346,7 @@ fn emit_scene(
             min_visible_px: config.qa.min_visible_px,
             max_per_type: config.qa.max_per_type,
             min_abs_distance_m: config.qa.min_abs_distance_m,
+            moving: dynamics.moving_ids(),
         };
         qa::generate(&planned.apartment, &summary, cam.frames, &spec, &mut seed::stream(planned.scene_seed, "qa"))
     } else {
@@ -330,6 +366,7 @@ fn emit_scene(
         fps: cam.fps,
         frame_count: cam.frames,
         trajectory: &planned.trajectory,
+        dynamics,
         eye_height_m: cam.eye_height_m,
         clearance_m: cam.clearance_m,
         visibility: &summary,

@@ -11,6 +11,7 @@ use diorama_layouts::geom::Vec3;
 use diorama_layouts::{Apartment, LayoutError, LayoutGenerator, LayoutSpec, Optimizer};
 use diorama_render::{Emitter, FrameCamera, Lighting, SceneMesh, Surface, Texture, TextureImage};
 use diorama_sim::coverage::{self, CoverageSpec};
+use diorama_sim::dynamics::{DynamicsSpec, SceneDynamics, plan_dynamics};
 use diorama_sim::paths::{self, Action, ActionMotion, OrbitSpec, PathScene, ScriptSpec};
 use diorama_sim::trajectory::{SceneShapes, Trajectory, TrajectoryError, WalkthroughSpec, unseen_objects, walkthrough};
 use diorama_sim::{Intrinsics, seed};
@@ -34,6 +35,8 @@ pub enum PlanError {
          objects.front_clearance_m, or objects.best_effort = true"
     )]
     Exhausted { scene: u32, attempts: u32, last: String },
+    #[error("scene {scene}: {source}")]
+    Path { scene: u32, source: TrajectoryError },
     #[error("room.types lists `{0}`, an outdoor area type; outdoor areas are added by room.outdoor_share")]
     OutdoorInTypes(String),
     #[error("room.outdoor_share is {0}, but the assets manifest has no outdoor room type (outdoor = true)")]
@@ -76,6 +79,8 @@ pub struct PlannedScene {
     pub meshes: BTreeMap<String, String>,
     /// Semantic class (index into [`semantic_classes`]) of every object id; 0 (background) for id 0.
     pub semantic_of: Vec<u16>,
+    /// Objects that move during the video (mover slot k + 1 in the mesh is `dynamics.motions[k]`).
+    pub dynamics: SceneDynamics,
 }
 
 /// Structural categories, which have semantic classes too.
@@ -233,6 +238,8 @@ pub fn plan_scene(config: &Config, manifest: &Manifest, index: u32) -> Result<Pl
                     partial = Some((apartment, t, attempt + 1));
                 }
             }
+            // No other layout would change this: the config asks for it.
+            Err(e @ TrajectoryError::ScriptTooLong { .. }) => return Err(PlanError::Path { scene: index, source: e }),
             Err(e) => {
                 last = e.to_string();
                 tracing::debug!(scene = index, attempt, "walkthrough failed: {last}");
@@ -316,7 +323,11 @@ fn finish(
 ) -> PlannedScene {
     vary_albedo(&mut apartment, scene_seed);
     let texture_offsets = texture_offsets(&apartment, scene_seed);
-    let (mesh, asset_triangles) = scene_mesh(&apartment, &texture_offsets, manifest);
+    let (mut mesh, asset_triangles) = scene_mesh(&apartment, &texture_offsets, manifest);
+    let dynamics = scene_dynamics(config, &apartment, &trajectory, &intrinsics, manifest, scene_seed);
+    for (k, m) in dynamics.motions.iter().enumerate() {
+        mesh.assign_mover(m.object as u16, k as u16 + 1);
+    }
     let meshes: BTreeMap<String, String> = apartment
         .objects()
         .filter_map(|o| Some((o.category.clone(), manifest.get(&o.category)?.gltf.clone()?)))
@@ -337,7 +348,48 @@ fn finish(
         asset_triangles,
         meshes,
         semantic_of,
+        dynamics,
     }
+}
+
+/// The scene's moving objects (none unless `dynamics.events`); lamps stay put, since their light would not
+/// follow them.
+fn scene_dynamics(
+    config: &Config,
+    apartment: &Apartment,
+    trajectory: &Trajectory,
+    intrinsics: &Intrinsics,
+    manifest: &Manifest,
+    scene_seed: u64,
+) -> SceneDynamics {
+    if config.dynamics.events == 0 {
+        return SceneDynamics::default();
+    }
+    let lamps: Vec<u32> = apartment
+        .objects()
+        .filter(|o| manifest.get(&o.category).is_some_and(|c| c.light.is_some()))
+        .map(|o| o.id)
+        .collect();
+    let spec = DynamicsSpec {
+        events: config.dynamics.events,
+        kinds: config.dynamics.event_kinds(),
+        fps: config.camera.fps,
+        frames: config.camera.frames,
+        speed_m_s: config.dynamics.speed_m_s,
+        clearance_m: config.camera.clearance_m,
+    };
+    let d = plan_dynamics(
+        apartment,
+        &trajectory.poses,
+        intrinsics,
+        &spec,
+        &lamps,
+        &mut seed::stream(scene_seed, "dynamics"),
+    );
+    for why in &d.skipped {
+        tracing::warn!("{why}");
+    }
+    d
 }
 
 /// Where each object's textures start (metres), so that two tables of one wood do not show the same grain.

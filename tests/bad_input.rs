@@ -79,7 +79,7 @@ fn unknown_category_is_named() {
 fn failed_rebuild_does_not_leave_the_old_dataset_looking_complete() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let ok = write(tmp.path(), "ok.toml", "scenes = 1\n[camera]\nframes = 12\n");
+    let ok = write(tmp.path(), "ok.toml", "scenes = 1\n[room]\ncount = 1\n[camera]\nframes = 24\n");
     build(&out, &[ok.to_str().unwrap()]);
     assert!(out.join("dataset.json").exists());
     // A kitchen whose appliances need more clear floor in front than a tiny room has, with no best effort:
@@ -91,6 +91,27 @@ fn failed_rebuild_does_not_leave_the_old_dataset_looking_complete() {
     );
     let err = failing_build(&out, Some(&impossible));
     assert!(err.contains("kitchen") && err.contains("front"), "{err}");
+}
+
+#[test]
+fn an_action_script_longer_than_the_video_is_named_with_both_durations() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = write(
+        tmp.path(),
+        "long.toml",
+        "scenes = 1\n[room]\ncount = 1\n[camera]\nframes = 24\nfps = 12\n[trajectory]\nkinds = [\"actions\"]\nactions = [\"forward 3\"]\nspeed_m_s = 0.5\n",
+    );
+    let err = failing_build(&tmp.path().join("out"), Some(&cfg));
+    assert!(err.contains("6.00 s") && err.contains("2.00 s") && err.contains("camera.frames"), "{err}");
+}
+
+#[test]
+fn too_few_frames_for_a_tour_are_named() {
+    // Eight frames for four rooms: consecutive frames would be metres apart, the line between them through walls.
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = write(tmp.path(), "few.toml", "scenes = 1\n[room]\ncount = 4\n[camera]\nframes = 8\n");
+    let err = failing_build(&tmp.path().join("out"), Some(&cfg));
+    assert!(err.contains("camera.frames") && err.contains("8 frames"), "{err}");
 }
 
 #[test]

@@ -406,6 +406,7 @@ fn scene_value(config: &Config, room_type: &str, seed_value: u64) -> Option<Valu
 /// scene.json of an apartment as a build of `config` would write it (without a camera).
 fn scene_record(seed_value: u64, apartment: &Apartment) -> Value {
     let k = Intrinsics::from_hfov(64, 48, 1.2);
+    let trajectory = diorama_sim::Trajectory { kind: "none", min_clearance_m: 0.2, ..Default::default() };
     let facts = SceneFacts {
         scene_id: "0000",
         seed: seed_value,
@@ -417,10 +418,10 @@ fn scene_record(seed_value: u64, apartment: &Apartment) -> Value {
         intrinsics: &k,
         fps: 1,
         frame_count: 1,
-        trajectory_kind: "none",
+        trajectory: &trajectory,
+        dynamics: &Default::default(),
         eye_height_m: 1.6,
         clearance_m: 0.2,
-        min_clearance_m: 0.2,
         visibility: &VisibilitySummary::default(),
     };
     serde_json::from_slice(&scene_json(&facts)).unwrap()

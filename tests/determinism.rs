@@ -1,4 +1,5 @@
-//! The same seed gives the same bytes; another seed gives other ones.
+//! The same seed gives the same bytes (camera paths, jitter and moving objects included); another seed gives
+//! other ones.
 
 mod common;
 
@@ -8,7 +9,12 @@ use common::*;
 
 fn config(dir: &Path) -> String {
     let path = dir.join("small.toml");
-    std::fs::write(&path, "scenes = 2\n[camera]\nframes = 16\n").unwrap();
+    // Two-room scenes: one toured, one on a sampled action script with a handheld shake; both with an object
+    // sliding and one dropped (rapier3d, enhanced determinism).
+    let text = "scenes = 2\n[room]\ncount = 2\n[camera]\nframes = 48\n\
+                [trajectory]\nkinds = [\"tour\", \"actions\"]\njitter = true\n\
+                [dynamics]\nevents = 2\nkinds = [\"slide\", \"drop\"]\n";
+    std::fs::write(&path, text).unwrap();
     path.to_str().unwrap().to_string()
 }
 
@@ -35,6 +41,13 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
     build(&b, &[&cfg, "--seed", "7"]);
     build(&c, &[&cfg, "--seed", "8"]);
     let (sa, sb, sc) = (snapshot(&a), snapshot(&b), snapshot(&c));
+    // The builds did move things and follow both kinds of path.
+    let scenes: Vec<serde_json::Value> = scene_dirs(&a)
+        .iter()
+        .map(|d| serde_json::from_slice(&std::fs::read(d.join("scene.json")).unwrap()).unwrap())
+        .collect();
+    assert!(scenes.iter().any(|s| !s["dynamics"].as_array().unwrap().is_empty()), "nothing moved");
+    assert_eq!(scenes[1]["camera"]["trajectory"], "action_script");
     assert_eq!(sa.len(), 8);
     for ((name, x), (_, y)) in sa.iter().zip(&sb) {
         assert!(x == y, "{name} differs between two builds with seed 7");

@@ -357,14 +357,17 @@ fn admissible(
     let o = apartment.objects().find(|o| o.id == motion.object).expect("the motion's object");
     let others: Vec<&SceneObject> = apartment.objects().filter(|x| x.id != o.id && !x.flat).collect();
     let first = motion.start_frame.saturating_sub(1) as usize;
-    for f in first..=(motion.end_frame as usize).min(motion.poses.len() - 1) {
+    // Until the last frame: once at rest it may still meet the camera (or, later, other moving objects,
+    // which are checked against it when they are placed).
+    for f in first..motion.poses.len() {
+        let moving = f <= motion.end_frame as usize;
         let subs = if f + 1 < motion.poses.len() { SUBSTEPS } else { 1 };
         for s in 0..subs {
             let frac = s as f32 / SUBSTEPS as f32;
             let pose = if s == 0 { motion.poses[f] } else { motion.poses[f].lerp(&motion.poses[f + 1], frac) };
             let parts: Vec<Primitive> = o.parts.iter().map(|p| pose.apply_primitive(p)).collect();
             let (lo, hi) = bounds(&parts);
-            for x in &others {
+            for x in others.iter().filter(|_| moving) {
                 let other_parts = match done.pose_of(x.id, f) {
                     Some(q) => x.parts.iter().map(|p| q.apply_primitive(p)).collect(),
                     None => x.parts.clone(),

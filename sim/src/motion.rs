@@ -1,16 +1,33 @@
-//! Motion vectors of a static scene: where each pixel's surface point was in the previous frame's image. The
-//! point comes from the frame's z-depth and camera; the scene does not move, so the previous camera alone
-//! decides where it was seen.
+//! Motion vectors: where each pixel's surface point was in the previous frame's image. The point comes from
+//! the frame's z-depth and camera; for a static surface the previous camera alone decides where it was seen,
+//! for a moving object its motion since the previous frame moves the point back first.
+
+use std::collections::BTreeMap;
 
 use diorama_layouts::geom::Vec3;
 
 use crate::camera::{CameraPose, Intrinsics};
+use crate::dynamics::RigidPose;
 
 /// For every pixel of `depth_m` (row-major, 0 = no surface), the motion vector `[du, dv]` in pixels from its
 /// position in the previous frame to this one (`(u, v)_now - (u, v)_prev`), or `None` where there is no surface
 /// or the point was behind the previous camera.
 pub fn motion_vectors(
     depth_m: &[f32],
+    k: &Intrinsics,
+    pose: &CameraPose,
+    prev: &CameraPose,
+    out: &mut Vec<Option<[f32; 2]>>,
+) {
+    motion_vectors_with_objects(depth_m, &[], &BTreeMap::new(), k, pose, prev, out);
+}
+
+/// Like [`motion_vectors`], with objects that moved since the previous frame: `prev_from_now` maps a point on
+/// object `id` (the instance map's value at the pixel) to where that point was in the previous frame.
+pub fn motion_vectors_with_objects(
+    depth_m: &[f32],
+    instance: &[u16],
+    prev_from_now: &BTreeMap<u16, RigidPose>,
     k: &Intrinsics,
     pose: &CameraPose,
     prev: &CameraPose,
@@ -27,7 +44,11 @@ pub fn motion_vectors(
         }
         let (u, v) = ((p % w) as f32 + 0.5, (p / w) as f32 + 0.5);
         let now = Vec3::new((u - k.cx) / k.fx * z, (v - k.cy) / k.fy * z, z);
-        let then = rot * now + shift;
+        let moved = instance.get(p).and_then(|id| prev_from_now.get(id));
+        let then = match moved {
+            None => rot * now + shift,
+            Some(m) => prev.camera_from_world(m.apply(pose.world_from_camera * now + pose.position)),
+        };
         let (u0, v0) = k.project(then)?;
         Some([u - u0, v - v0])
     }));
@@ -50,6 +71,27 @@ mod tests {
         for m in &mv {
             let [du, dv] = m.unwrap();
             assert!((du + 2.5).abs() < 1e-3 && dv.abs() < 1e-3, "{du} {dv}");
+        }
+    }
+
+    #[test]
+    fn an_object_that_moved_carries_its_own_pixels_and_no_others() {
+        let k = Intrinsics { fx: 100.0, fy: 100.0, cx: 40.0, cy: 30.0, width: 80, height: 60 };
+        // A still camera looking along +y at a wall 4 m ahead; object 5 (the left half of the image) moved
+        // 0.1 m to the camera's right (+x) since the previous frame: its points were 0.1 m to the left.
+        let cam = CameraPose::from_yaw_pitch(Vec3::ZERO, std::f32::consts::FRAC_PI_2, 0.0);
+        let depth = vec![4.0; 80 * 60];
+        let instance: Vec<u16> = (0..80 * 60).map(|p| if p % 80 < 40 { 5 } else { 2 }).collect();
+        let moved = BTreeMap::from([(
+            5u16,
+            RigidPose { rotation: diorama_layouts::geom::Quat::IDENTITY, translation: Vec3::new(-0.1, 0.0, 0.0) },
+        )]);
+        let mut mv = Vec::new();
+        motion_vectors_with_objects(&depth, &instance, &moved, &k, &cam, &cam, &mut mv);
+        for (p, m) in mv.iter().enumerate() {
+            let [du, dv] = m.unwrap();
+            let want = if p % 80 < 40 { 2.5 } else { 0.0 };
+            assert!((du - want).abs() < 1e-3 && dv.abs() < 1e-3, "pixel {p}: {du} {dv}");
         }
     }
 

@@ -21,6 +21,8 @@ pub struct QaSpec {
     pub max_per_type: u32,
     /// Distances below this are not asked about (VSI-Bench / VLM-3R eligibility), metres.
     pub min_abs_distance_m: f32,
+    /// Objects that move during the video: no question asks where they are (their count and size still hold).
+    pub moving: Vec<u32>,
 }
 
 /// One question with its exact answer; the emitter adds scene and video paths.
@@ -103,8 +105,9 @@ pub fn generate(
 
     // object_abs_distance: closest points of the two solid oriented boxes (parry3d), unique categories.
     let mut pairs = Vec::new();
-    for (i, a) in unique.iter().enumerate() {
-        for b in &unique[i + 1..] {
+    let still: Vec<&SceneObject> = unique.iter().copied().filter(|o| !spec.moving.contains(&o.id)).collect();
+    for (i, a) in still.iter().enumerate() {
+        for b in &still[i + 1..] {
             let d = parts_distance(&[a.obb.as_primitive()], &[b.obb.as_primitive()]);
             if d >= spec.min_abs_distance_m {
                 pairs.push((*a, *b, d));
@@ -206,7 +209,7 @@ mod tests {
         s
     }
 
-    const SPEC: QaSpec = QaSpec { min_visible_px: 100, max_per_type: 50, min_abs_distance_m: 0.2 };
+    const SPEC: QaSpec = QaSpec { min_visible_px: 100, max_per_type: 50, min_abs_distance_m: 0.2, moving: Vec::new() };
 
     #[test]
     fn answers_match_the_scene() {

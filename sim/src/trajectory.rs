@@ -74,6 +74,11 @@ pub enum TrajectoryError {
          (camera.frames) or allow more speed (trajectory.speed_m_s)"
     )]
     CoverageTooShort { frames: u32, speed_m_s: f32 },
+    #[error(
+        "{frames} frames are too few for this tour: the straight line between two frames passes {closest_m:.3} m \
+         from a surface; add frames (camera.frames)"
+    )]
+    FramesTooSparse { frames: u32, closest_m: f32 },
 }
 
 /// Ray-cast and point queries against every part in the scene.
@@ -185,15 +190,19 @@ pub fn walkthrough(
     let order = tour_order(apartment);
     let mut best: Option<Trajectory> = None;
     let mut closest = f32::INFINITY;
+    // A loop that keeps the clearance, but whose frames are so far apart that the line between two of them
+    // does not (it would cut through a wall).
+    let mut sparse = false;
     for ring in [0.5f32, 0.3, 0.7, 0.4, 0.6] {
         let phase = rng.random_range(0.0..TAU);
         let Some(loop_pts) = ring_loop(apartment, &order, &grid, &walkable, ring, phase) else { continue };
         let poses = frame_poses(apartment, &loop_pts, spec);
         // The camera moves along the loop, and a consumer interpolating between frames along the chords: both
         // keep the clearance.
-        let min_clearance =
-            continuous_clearance(&shapes, &loop_pts, spec).min(crate::paths::chord_clearance(&shapes, &poses));
+        let along_loop = continuous_clearance(&shapes, &loop_pts, spec);
+        let min_clearance = along_loop.min(crate::paths::chord_clearance(&shapes, &poses));
         closest = closest.min(min_clearance);
+        sparse |= along_loop >= spec.clearance_m && min_clearance < spec.clearance_m;
         if min_clearance < spec.clearance_m {
             continue;
         }
@@ -208,7 +217,11 @@ pub fn walkthrough(
             best = Some(t);
         }
     }
-    best.ok_or(TrajectoryError::Clearance { clearance_m: spec.clearance_m, closest_m: closest })
+    best.ok_or(if sparse {
+        TrajectoryError::FramesTooSparse { frames: spec.frames, closest_m: closest }
+    } else {
+        TrajectoryError::Clearance { clearance_m: spec.clearance_m, closest_m: closest }
+    })
 }
 
 /// Rooms in the order a tour visits them: depth first through the doors from the entrance room, lower ids first.

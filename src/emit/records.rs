@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use diorama_layouts::geom::{Mat3, Vec3};
 use diorama_layouts::{Apartment, Constraint, Layout, Obb, Primitive};
+use diorama_sim::dynamics::{RigidPose, SceneDynamics};
 use diorama_sim::paths::{Action, CameraVelocity};
 use diorama_sim::qa::Question;
 use diorama_sim::visibility::{FrameVisibility, VisibilitySummary};
@@ -353,6 +354,24 @@ struct SceneRecord<'a> {
     visibility_summary: Vec<SeenRecord>,
     /// Addition: furniture no frame shows (empty when the walkthrough sees everything).
     unseen_objects: Vec<u32>,
+    /// Addition: the objects that move during the video (their pose at each frame is in frames.jsonl), and
+    /// events that could not be placed.
+    dynamics: Vec<EventRecord>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    dynamics_skipped: &'a [String],
+}
+
+#[derive(Serialize)]
+struct EventRecord {
+    object: u32,
+    /// "slide", "pick_place" or "drop".
+    kind: &'static str,
+    /// First frame away from its rest pose, and the frame from which it stays still.
+    start_frame: u32,
+    end_frame: u32,
+    /// Its box's centre before and after.
+    from: [f64; 3],
+    to: [f64; 3],
 }
 
 /// Everything scene.json says about a scene.
@@ -369,6 +388,7 @@ pub struct SceneFacts<'a> {
     pub fps: u32,
     pub frame_count: u32,
     pub trajectory: &'a Trajectory,
+    pub dynamics: &'a SceneDynamics,
     pub eye_height_m: f32,
     pub clearance_m: f32,
     pub visibility: &'a VisibilitySummary,
@@ -390,7 +410,12 @@ fn constraint_record(room: Option<u32>, c: &Constraint) -> ConstraintRecord<'_> 
     ConstraintRecord { name: c.name, room, holds: c.holds, slack: r(c.slack), unit: c.unit, detail: &c.detail }
 }
 
-fn object_record<'a>(room: u32, o: &'a diorama_layouts::SceneObject, texture_offset_m: [f32; 2]) -> ObjectRecord<'a> {
+fn object_record<'a>(
+    room: u32,
+    o: &'a diorama_layouts::SceneObject,
+    texture_offset_m: [f32; 2],
+    dynamic: bool,
+) -> ObjectRecord<'a> {
     ObjectRecord {
         id: o.id,
         category: &o.category,
@@ -401,7 +426,7 @@ fn object_record<'a>(room: u32, o: &'a diorama_layouts::SceneObject, texture_off
         parts: o.parts.iter().map(PartRecord::from).collect(),
         parent: o.parent,
         asset: (!o.structural).then_some(o.category.as_str()),
-        dynamic: false,
+        dynamic,
         placement: match o.placement {
             diorama_assets::PlacementRule::Floor => "floor",
             diorama_assets::PlacementRule::Wall => "wall",
@@ -518,9 +543,10 @@ pub fn scene_json(f: &SceneFacts<'_>) -> Vec<u8> {
             .rooms
             .iter()
             .flat_map(|l| {
-                l.objects
-                    .iter()
-                    .map(|o| object_record(l.room.id, o, f.texture_offsets.get(&o.id).copied().unwrap_or_default()))
+                l.objects.iter().map(|o| {
+                    let offset = f.texture_offsets.get(&o.id).copied().unwrap_or_default();
+                    object_record(l.room.id, o, offset, f.dynamics.pose_of(o.id, 0).is_some())
+                })
             })
             .collect(),
         lights: f.lights,
@@ -566,6 +592,24 @@ pub fn scene_json(f: &SceneFacts<'_>) -> Vec<u8> {
             })
             .collect(),
         unseen_objects: unseen,
+        dynamics: f
+            .dynamics
+            .motions
+            .iter()
+            .filter_map(|m| {
+                let o = a.objects().find(|o| o.id == m.object)?;
+                let last = m.poses.last()?;
+                Some(EventRecord {
+                    object: m.object,
+                    kind: m.kind.name(),
+                    start_frame: m.start_frame,
+                    end_frame: m.end_frame,
+                    from: v3(o.obb.center),
+                    to: v3(last.apply(o.obb.center)),
+                })
+            })
+            .collect(),
+        dynamics_skipped: &f.dynamics.skipped,
     };
     let mut out = serde_json::to_vec_pretty(&rec).expect("scene record serialises");
     out.push(b'\n');
@@ -581,7 +625,7 @@ struct VisibilityRecord {
 }
 
 #[derive(Serialize)]
-struct FrameRecord {
+struct FrameRecord<'a> {
     k: u32,
     t: f64,
     #[serde(rename = "T_wc")]
@@ -590,7 +634,7 @@ struct FrameRecord {
     ev100: f64,
     /// Addition: the camera's velocity (world frame; central differences over the neighbouring frames).
     camera_velocity: VelocityRecord,
-    objects: [(); 0],
+    objects: &'a [MovedObject],
     visibility: Vec<VisibilityRecord>,
     degradations: [(); 0],
 }
@@ -609,8 +653,30 @@ pub struct FrameCameraFacts<'a> {
     pub ev100: f32,
 }
 
+/// An object away from its scene.json pose at a frame: its box's centre and axes (columns) there.
+#[derive(Serialize)]
+pub struct MovedObject {
+    id: u32,
+    center: [f64; 3],
+    axes: [[f64; 3]; 3],
+}
+
+impl MovedObject {
+    pub fn new(o: &diorama_layouts::SceneObject, pose: &RigidPose) -> MovedObject {
+        let turned = Mat3::from_quat(pose.rotation) * o.obb.world_from_local;
+        MovedObject { id: o.id, center: v3(pose.apply(o.obb.center)), axes: axes(&turned) }
+    }
+}
+
 /// One line of frames.jsonl (with its newline).
-pub fn frame_line(k: u32, fps: u32, camera: &FrameCameraFacts<'_>, vis: &FrameVisibility, out: &mut Vec<u8>) {
+pub fn frame_line(
+    k: u32,
+    fps: u32,
+    camera: &FrameCameraFacts<'_>,
+    moved: &[MovedObject],
+    vis: &FrameVisibility,
+    out: &mut Vec<u8>,
+) {
     let rec = FrameRecord {
         k,
         t: k as f64 / fps as f64,
@@ -620,7 +686,7 @@ pub fn frame_line(k: u32, fps: u32, camera: &FrameCameraFacts<'_>, vis: &FrameVi
             linear_m_s: v3(camera.velocity.linear_m_s),
             angular_rad_s: v3(camera.velocity.angular_rad_s),
         },
-        objects: [],
+        objects: moved,
         visibility: vis
             .objects
             .iter()
