@@ -87,7 +87,8 @@ pub struct CameraConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrajectoryConfig {
-    /// Path kinds the scenes take in turn: "tour", "coverage", "orbit", "actions".
+    /// Path kinds the scenes take in turn: "tour", "coverage", "orbit", "actions", or "stills" (independent
+    /// views, written as images too).
     pub kinds: Vec<String>,
     /// Orbit radius range around the target object's centre, and how far around the orbit goes.
     pub orbit_radius_m: [f32; 2],
@@ -132,7 +133,7 @@ impl Default for TrajectoryConfig {
 }
 
 /// Trajectory kinds a config may name.
-pub const TRAJECTORY_KINDS: [&str; 4] = ["tour", "coverage", "orbit", "actions"];
+pub const TRAJECTORY_KINDS: [&str; 5] = ["tour", "coverage", "orbit", "actions", "stills"];
 
 impl TrajectoryConfig {
     /// The path kind of scene `index`.
@@ -203,6 +204,11 @@ impl TrajectoryConfig {
             return Err(("trajectory.jitter_hz", format!("must be in (0, 20] Hz, got {}", self.jitter_hz)));
         }
         Ok(())
+    }
+
+    /// Whether some scene is a set of still views.
+    pub fn has_stills(&self) -> bool {
+        self.kinds.iter().any(|k| k == "stills")
     }
 
     /// The shake, when on.
@@ -322,6 +328,7 @@ impl RenderConfig {
         diorama_render::RenderSettings {
             backend: self.backend_choice(),
             msaa_samples: self.msaa,
+            read_rgba8: false,
             shadow_map_px: self.shadow_map_px,
             sun_shadow_map_px: self.sun_shadow_map_px,
             ..Default::default()

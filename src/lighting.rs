@@ -237,7 +237,9 @@ pub fn frame_ev100(
             let room_of = |p| apartment.rooms.iter().position(|l| l.room.contains(p));
             let room = room_of(ahead).or_else(|| room_of(at));
             let target = room.map_or_else(|| current.unwrap_or(metered[0]), |i| metered[i]);
-            let ev = current.map_or(target, |c| c + (target - c) * alpha);
+            // Still views are independent shots: each is metered afresh.
+            let ev =
+                if trajectory.kind == "stills" { target } else { current.map_or(target, |c| c + (target - c) * alpha) };
             current = Some(ev);
             ev - camera.exposure_compensation_ev
         })

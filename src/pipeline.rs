@@ -111,7 +111,9 @@ pub fn build(
     // Config errors only the manifest reveals: catch them before touching the output folder.
     plan::check_against_manifest(config, &manifest)?;
     let dir = OutputDir::prepare(out)?;
-    let mut renderer = Renderer::with_settings(config.camera.width, config.camera.height, config.render.settings())?;
+    let settings =
+        diorama_render::RenderSettings { read_rgba8: config.trajectory.has_stills(), ..config.render.settings() };
+    let mut renderer = Renderer::with_settings(config.camera.width, config.camera.height, settings)?;
     let mut times = StageTimes::default();
     let mut entries = Vec::new();
     let mut all_qa = Vec::new();
@@ -207,7 +209,9 @@ fn emit_scene(
 ) -> Result<(BTreeMap<String, String>, Vec<qa::Question>), BuildError> {
     let cam = &config.camera;
     let out = &config.output;
+    let stills = planned.trajectory.kind == "stills";
     let subdirs: Vec<&str> = [
+        ("images", stills),
         ("depth", out.depth),
         ("instance", out.instance),
         ("semantic", out.semantic),
@@ -233,7 +237,12 @@ fn emit_scene(
     let mut summary = VisibilitySummary::default();
     let mut frames_jsonl = Vec::new();
     let mut scratch = FrameScratch::default();
-    let velocities = diorama_sim::paths::camera_velocities(&planned.trajectory.poses, cam.fps);
+    // Still views are independent: the camera does not move between them.
+    let velocities = if stills {
+        vec![Default::default(); planned.trajectory.poses.len()]
+    } else {
+        diorama_sim::paths::camera_velocities(&planned.trajectory.poses, cam.fps)
+    };
     let (w, h) = (cam.width, cam.height);
 
     // Per frame, where each moving object is (its renderer slot is its index in the motions, plus one).
@@ -283,6 +292,13 @@ fn emit_scene(
             })
             .collect();
         records::frame_line(k, cam.fps, &camera, &moved, &vis, &mut frames_jsonl);
+        if stills {
+            let rel = format!("images/{k}.png");
+            scratch.rgb.clear();
+            scratch.rgb.extend(f.color_rgba8.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]));
+            let encoded = png_rgb8(w, h, &scratch.rgb, png::Compression::Fast, &mut scratch.png);
+            writer.write_image(&rel, encoded, &scratch.png)?;
+        }
         if out.instance {
             let rel = format!("instance/{k}.png");
             let encoded = png_u16(w, h, f.instance, &mut scratch.be, &mut scratch.png);
@@ -313,7 +329,8 @@ fn emit_scene(
         }
         if out.motion {
             let rel = format!("motion/{k}.png");
-            if k == 0 {
+            // Frame 0 has no previous frame, and a still view no motion.
+            if k == 0 || stills {
                 scratch.motion.clear();
                 scratch.motion.resize((w * h) as usize, None);
             } else {

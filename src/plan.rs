@@ -289,6 +289,10 @@ fn plan_path(
             };
             coverage::coverage(&PathScene::new(apartment, &padded, 0.0)?, &spec, rng)?
         }
+        "stills" => {
+            let scene = PathScene::new(apartment, walk, 0.0)?;
+            return coverage::stills(&scene, config.camera.frames, tc.coverage_share, rng);
+        }
         "actions" => {
             let spec = ScriptSpec {
                 actions: tc.actions.iter().map(|a| Action::parse(a).expect("validated")).collect(),
@@ -364,6 +368,10 @@ fn scene_dynamics(
 ) -> SceneDynamics {
     if config.dynamics.events == 0 {
         return SceneDynamics::default();
+    }
+    if trajectory.kind == "stills" {
+        let skipped = vec!["still views are independent snapshots: nothing moves between them".to_string()];
+        return SceneDynamics { skipped, ..Default::default() };
     }
     let lamps: Vec<u32> = apartment
         .objects()

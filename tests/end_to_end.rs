@@ -306,3 +306,118 @@ fn normal_and_motion_maps_are_written_when_asked() {
     }
     assert!(checked > 1000, "only {checked} pixels checked");
 }
+
+#[test]
+fn camera_paths_stills_and_moving_objects_are_recorded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("d.toml");
+    std::fs::write(
+        &cfg,
+        "seed = 3\nscenes = 3\n[room]\ncount = 1\noutdoor_share = 0.0\n[camera]\nframes = 48\n\
+         [trajectory]\nkinds = [\"orbit\", \"stills\", \"coverage\"]\n\
+         [dynamics]\nevents = 3\n[output]\nmotion = true\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("ds");
+    build(&out, &[cfg.to_str().unwrap()]);
+    let dirs = scene_dirs(&out);
+    let scenes: Vec<Value> = dirs.iter().map(|d| read_json(&d.join("scene.json"))).collect();
+    let frames: Vec<Vec<Value>> = dirs.iter().map(|d| read_jsonl(&d.join("frames.jsonl"))).collect();
+    let kinds: Vec<&str> = scenes.iter().map(|s| s["camera"]["trajectory"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["orbit", "stills", "coverage"]);
+    let fps = 12.0;
+
+    // The orbit circles an object of the scene; each frame's velocity is the central difference of T_wc.
+    let target = scenes[0]["camera"]["orbit_target"].as_u64().unwrap();
+    assert!(scenes[0]["objects"].as_array().unwrap().iter().any(|o| o["id"] == target));
+    let position = |fr: &Value| [0, 1, 2].map(|r| f(&fr["T_wc"][r][3]));
+    for k in 1..47 {
+        let (a, b) = (position(&frames[0][k - 1]), position(&frames[0][k + 1]));
+        let v = &frames[0][k]["camera_velocity"]["linear_m_s"];
+        for i in 0..3 {
+            assert!((f(&v[i]) - (b[i] - a[i]) * fps / 2.0).abs() < 1e-3, "frame {k}: {v} vs {a:?} {b:?}");
+        }
+    }
+
+    // Stills: one image per frame, the camera standing still in each.
+    for k in 0..48 {
+        let png = dirs[1].join(format!("images/{k}.png"));
+        let dec = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));
+        let info = dec.read_info().unwrap().info().clone();
+        assert_eq!((info.width, info.height, info.color_type), (640, 480, png::ColorType::Rgb));
+        assert!(frames[1][k]["camera_velocity"]["linear_m_s"].as_array().unwrap().iter().all(|x| f(x) == 0.0));
+    }
+    assert!(scenes[1]["dynamics"].as_array().unwrap().is_empty(), "nothing moves between stills");
+
+    // Moving objects: flagged in scene.json, listed in frames.jsonl from their first frame away from rest, at
+    // their final place at the end; motion vectors on a sliding object follow it.
+    let mut moved = 0;
+    let mut flow_checked = 0;
+    for (s, (scene, fr)) in scenes.iter().zip(&frames).enumerate() {
+        let events = scene["dynamics"].as_array().unwrap();
+        let dynamic: Vec<u64> = scene["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["dynamic"] == true)
+            .map(|o| o["id"].as_u64().unwrap())
+            .collect();
+        let mut ids: Vec<u64> = events.iter().map(|e| e["object"].as_u64().unwrap()).collect();
+        ids.sort();
+        assert_eq!(dynamic, ids, "scene {s}");
+        for e in events {
+            moved += 1;
+            let id = &e["object"];
+            let start = e["start_frame"].as_u64().unwrap() as usize;
+            let listed = |k: usize| fr[k]["objects"].as_array().unwrap().iter().find(|o| o["id"] == *id).cloned();
+            assert!(listed(start - 1).is_none() && listed(start).is_some(), "scene {s}: {e}");
+            let last = listed(47).expect("still away from rest at the end");
+            for i in 0..3 {
+                assert!((f(&last["center"][i]) - f(&e["to"][i])).abs() < 1e-5, "scene {s}: {last} vs {e}");
+            }
+            if e["kind"] != "slide" {
+                continue;
+            }
+            // A slide only translates: a point of the object moved by the change of its centre.
+            for k in start..e["end_frame"].as_u64().unwrap() as usize {
+                let (Some(now), Some(then)) =
+                    (listed(k), listed(k - 1).or(Some(serde_json::json!({"center": e["from"]}))))
+                else {
+                    continue;
+                };
+                let shift: Vec<f64> = (0..3).map(|i| f(&now["center"][i]) - f(&then["center"][i])).collect();
+                let (w, _, ids_k) = read_png_u16(&dirs[s].join(format!("instance/{k}.png")));
+                let (_, _, depth_mm) = read_png_u16(&dirs[s].join(format!("depth/{k}.png")));
+                let decoder = png::Decoder::new(std::io::BufReader::new(
+                    std::fs::File::open(dirs[s].join(format!("motion/{k}.png"))).unwrap(),
+                ));
+                let mut reader = decoder.read_info().unwrap();
+                let mut raw = vec![0; reader.output_buffer_size().unwrap()];
+                reader.next_frame(&mut raw).unwrap();
+                let flow: Vec<u16> = raw.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+                let kk = &scene["camera"]["intrinsics"];
+                let (fx, fy, cx, cy) = (f(&kk["fx"]), f(&kk["fy"]), f(&kk["cx"]), f(&kk["cy"]));
+                let (t_now, t_prev) = (&fr[k]["T_wc"], &fr[k - 1]["T_wc"]);
+                for p in (0..ids_k.len()).filter(|&p| ids_k[p] as u64 == id.as_u64().unwrap()).step_by(7) {
+                    let z = depth_mm[p] as f64 / 1000.0;
+                    let (u, v) = ((p % w as usize) as f64 + 0.5, (p / w as usize) as f64 + 0.5);
+                    let pc = [(u - cx) / fx * z, (v - cy) / fy * z, z];
+                    let pw: Vec<f64> = (0..3)
+                        .map(|r| (0..3).map(|c| f(&t_now[r][c]) * pc[c]).sum::<f64>() + f(&t_now[r][3]))
+                        .collect();
+                    let q = to_camera(t_prev, [pw[0] - shift[0], pw[1] - shift[1], pw[2] - shift[2]]);
+                    let (du, dv) = (u - (fx * q[0] / q[2] + cx), v - (fy * q[1] / q[2] + cy));
+                    let got = ((flow[p * 3] as f64 - 32768.0) / 64.0, (flow[p * 3 + 1] as f64 - 32768.0) / 64.0);
+                    // Depth is stored to the millimetre and the flow to 1/64 px.
+                    assert!(
+                        (got.0 - du).abs() < 0.1 && (got.1 - dv).abs() < 0.1,
+                        "scene {s} frame {k} px {p}: {got:?} vs ({du}, {dv})"
+                    );
+                    flow_checked += 1;
+                }
+            }
+        }
+    }
+    assert!(moved >= 4, "only {moved} events placed in the two moving scenes");
+    assert!(flow_checked > 100, "a sliding object's motion vectors were checked at {flow_checked} pixels");
+}

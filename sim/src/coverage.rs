@@ -10,6 +10,7 @@ use std::f32::consts::PI;
 use diorama_assets::PartKind;
 use diorama_layouts::SceneObject;
 use diorama_layouts::geom::{Vec2, Vec3};
+use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 use crate::camera::{CameraPose, Intrinsics};
@@ -229,6 +230,68 @@ pub fn coverage(
             }
         }
     }
+}
+
+/// Still views (for image questions): `count` independent views, each of a furniture object (the objects in a
+/// seeded order, each once before any repeats) from a walkable standpoint 1 to 3.5 m away, with the object off
+/// the image centre by up to a sixth of the field of view, showing at least `min_share` of its camera-facing
+/// surface. Objects no standpoint shows well enough are passed over.
+pub fn stills(
+    scene: &PathScene<'_>,
+    count: u32,
+    min_share: f32,
+    rng: &mut ChaCha8Rng,
+) -> Result<Trajectory, TrajectoryError> {
+    let spec = scene.spec();
+    let k = &spec.intrinsics;
+    let objects: Vec<&SceneObject> = scene.apartment.furniture().filter(|o| !o.flat).collect();
+    let standpoints = scene.walkable_lattice(0.3);
+    let hfov = 2.0 * (k.width as f32 / 2.0 / k.fx).atan();
+    let mut order: Vec<usize> = (0..objects.len()).collect();
+    let mut poses = Vec::with_capacity(count as usize);
+    let mut misses = 0;
+    let mut next = 0;
+    while poses.len() < count as usize {
+        if next % order.len().max(1) == 0 {
+            // A new round: a fresh seeded order.
+            for i in (1..order.len()).rev() {
+                order.swap(i, rng.random_range(0..=i));
+            }
+        }
+        if objects.is_empty() || misses >= objects.len() {
+            return Err(TrajectoryError::NoStillView { min_share });
+        }
+        let o = objects[order[next % order.len()]];
+        next += 1;
+        let centre = o.obb.center;
+        let near: Vec<Vec2> =
+            standpoints.iter().copied().filter(|c| (1.0..=3.5).contains(&c.distance(centre.truncate()))).collect();
+        let samples = surface_samples(o);
+        let mut found = None;
+        for _ in 0..12.min(near.len()) {
+            let c = near[rng.random_range(0..near.len())];
+            let eye = Vec3::new(c.x, c.y, spec.eye_height_m);
+            let aim = look_at(eye, centre).forward();
+            let yaw = aim.y.atan2(aim.x) + rng.random_range(-1.0f32..1.0) * hfov / 6.0;
+            let pose = CameraPose::from_yaw_pitch(eye, yaw, aim.z.clamp(-1.0, 1.0).asin());
+            if scene.shapes.clearance(eye) >= spec.clearance_m
+                && view_share(&scene.shapes, &samples, &pose, k) >= min_share
+            {
+                found = Some(pose);
+                break;
+            }
+        }
+        match found {
+            Some(pose) => {
+                poses.push(pose);
+                misses = 0;
+            }
+            None => misses += 1,
+        }
+    }
+    let min_clearance_m = poses.iter().map(|p| scene.shapes.clearance(p.position)).fold(f32::INFINITY, f32::min);
+    let unseen = crate::trajectory::unseen_objects(scene.apartment, &scene.shapes, &poses, k);
+    Ok(Trajectory { kind: "stills", poses, min_clearance_m, unseen_objects: unseen, ..Trajectory::default() })
 }
 
 /// Frame poses for visiting the viewpoints in order: a smoothed free path to each, walked at the top speed

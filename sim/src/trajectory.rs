@@ -79,6 +79,12 @@ pub enum TrajectoryError {
          from a surface; add frames (camera.frames)"
     )]
     FramesTooSparse { frames: u32, closest_m: f32 },
+    #[error(
+        "no object can be seen well enough for a still view ({:.0}% of its camera-facing surface, 1 to 3.5 m \
+         away, keeping the clearance); lower trajectory.coverage_share",
+        min_share * 100.0
+    )]
+    NoStillView { min_share: f32 },
 }
 
 /// Ray-cast and point queries against every part in the scene.
