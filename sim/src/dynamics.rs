@@ -206,7 +206,8 @@ fn candidates<'a>(apartment: &'a Apartment, kind: EventKind, excluded: &[u32], b
         .filter(|o| !apartment.objects().any(|c| c.parent == Some(o.id)))
         .filter(|o| match kind {
             EventKind::Slide => o.parent.is_none() && o.obb.size.z < 1.3,
-            EventKind::PickPlace | EventKind::Drop => o.parent.is_some() && o.obb.size.max_element() < 0.5,
+            // Lifted straight up: not from inside a shelf, under a board.
+            EventKind::PickPlace | EventKind::Drop => o.obb.size.max_element() < 0.5 && open_above(apartment, o),
         })
         .collect()
 }
@@ -323,26 +324,54 @@ fn along(points: &[Vec3], lengths: &[f32], s: f32) -> Vec3 {
     *points.last().unwrap()
 }
 
-/// A free spot for `o`'s centre on a support surface in its room (another support, or elsewhere on its own).
+/// Whether a small object rests on an open surface (a table top, not a shelf board under another).
+fn open_above(apartment: &Apartment, o: &SceneObject) -> bool {
+    let Some(parent) = o.parent.and_then(|id| apartment.objects().find(|p| p.id == id)) else { return false };
+    o.parent_surface.and_then(|i| parent.surfaces.get(i)).is_some_and(|s| s.clear_m == 0.0)
+}
+
+/// A free spot for `o`'s centre on an open support surface in its room (another support, or elsewhere on its
+/// own), where it would touch nothing but the surface: a few seeded tries.
 fn place_spot(apartment: &Apartment, o: &SceneObject, rng: &mut ChaCha8Rng) -> Option<Vec3> {
     let room = apartment.room_at(o.obb.center.truncate())?;
-    let supports: Vec<&SceneObject> = room.objects.iter().filter(|s| !s.surfaces.is_empty() && !s.structural).collect();
-    let support = supports.get(rng.random_range(0..supports.len().max(1)))?;
-    let surface = support.surfaces[rng.random_range(0..support.surfaces.len())];
+    let surfaces: Vec<(&SceneObject, diorama_layouts::Surface)> = room
+        .objects
+        .iter()
+        .filter(|s| !s.structural)
+        .flat_map(|s| s.surfaces.iter().filter(|f| f.clear_m == 0.0).map(move |f| (s, *f)))
+        .collect();
+    if surfaces.is_empty() {
+        return None;
+    }
     let half = o.obb.size * 0.5;
     let r = half.x.max(half.y) + 0.02;
-    if surface.clear_m > 0.0 && o.obb.size.z > surface.clear_m - 0.02 {
-        return None;
+    for _ in 0..8 {
+        let (support, surface) = surfaces[rng.random_range(0..surfaces.len())];
+        let (x0, x1, y0, y1) = (surface.x[0] + r, surface.x[1] - r, surface.y[0] + r, surface.y[1] - r);
+        if x0 >= x1 || y0 >= y1 {
+            continue;
+        }
+        let local = Vec3::new(rng.random_range(x0..x1), rng.random_range(y0..y1), 0.0);
+        let base = Vec3::new(support.obb.center.x, support.obb.center.y, surface.z);
+        let p = base + support.obb.world_from_local * local;
+        let to = Vec3::new(p.x, p.y, surface.z + half.z);
+        if to.distance(o.obb.center) < 0.15 {
+            continue;
+        }
+        // Clear of the other things on the surface (1 cm), before any path is tried.
+        let moved = RigidPose { rotation: Quat::IDENTITY, translation: to - o.obb.center };
+        let parts: Vec<Primitive> = o.parts.iter().map(|p| moved.apply_primitive(p)).collect();
+        let (lo, hi) = bounds(&parts);
+        let clear = apartment.objects().filter(|x| x.id != o.id && x.id != support.id && !x.flat).all(|x| {
+            let (xlo, xhi) = bounds(&x.parts);
+            (lo - xhi).max(xlo - hi).max_element() > 0.02
+                || x.parts.iter().all(|b| parts.iter().all(|a| primitive_signed_distance(a, b) > 0.01))
+        });
+        if clear {
+            return Some(to);
+        }
     }
-    let (x0, x1, y0, y1) = (surface.x[0] + r, surface.x[1] - r, surface.y[0] + r, surface.y[1] - r);
-    if x0 >= x1 || y0 >= y1 {
-        return None;
-    }
-    let local = Vec3::new(rng.random_range(x0..x1), rng.random_range(y0..y1), 0.0);
-    let base = Vec3::new(support.obb.center.x, support.obb.center.y, surface.z);
-    let p = base + support.obb.world_from_local * local;
-    let to = Vec3::new(p.x, p.y, surface.z + half.z);
-    (to.distance(o.obb.center) > 0.15).then_some(to)
+    None
 }
 
 /// Whether a motion keeps clear of everything (beyond the penetration tolerance) and of the camera, at every
@@ -357,8 +386,7 @@ fn admissible(
     let o = apartment.objects().find(|o| o.id == motion.object).expect("the motion's object");
     let others: Vec<&SceneObject> = apartment.objects().filter(|x| x.id != o.id && !x.flat).collect();
     let first = motion.start_frame.saturating_sub(1) as usize;
-    // Until the last frame: once at rest it may still meet the camera (or, later, other moving objects,
-    // which are checked against it when they are placed).
+    // Until the last frame: once at rest it may still meet the camera or objects moved before it.
     for f in first..motion.poses.len() {
         let moving = f <= motion.end_frame as usize;
         let subs = if f + 1 < motion.poses.len() { SUBSTEPS } else { 1 };
@@ -367,7 +395,8 @@ fn admissible(
             let pose = if s == 0 { motion.poses[f] } else { motion.poses[f].lerp(&motion.poses[f + 1], frac) };
             let parts: Vec<Primitive> = o.parts.iter().map(|p| pose.apply_primitive(p)).collect();
             let (lo, hi) = bounds(&parts);
-            for x in others.iter().filter(|_| moving) {
+            // Once at rest, only objects still moving can meet it.
+            for x in others.iter().filter(|x| moving || done.pose_of(x.id, f).is_some()) {
                 let other_parts = match done.pose_of(x.id, f) {
                     Some(q) => x.parts.iter().map(|p| q.apply_primitive(p)).collect(),
                     None => x.parts.clone(),
