@@ -22,8 +22,11 @@ use crate::trajectory::{SceneShapes, unseen_objects};
 /// A kind of dynamic event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum EventKind {
-    /// Furniture standing on the floor slides along it.
+    /// Furniture standing on the floor slides along it (moved steadily, starting and stopping smoothly).
     Slide,
+    /// Furniture standing on the floor is shoved: it sets off at a speed and slows to a stop under sliding
+    /// friction (coefficient 0.4).
+    Push,
     /// A small object is lifted, carried to a free spot on a surface and set down.
     PickPlace,
     /// A small object is lifted and let go: it falls and settles under physics.
@@ -31,11 +34,12 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 3] = [EventKind::Slide, EventKind::PickPlace, EventKind::Drop];
+    pub const ALL: [EventKind; 4] = [EventKind::Slide, EventKind::Push, EventKind::PickPlace, EventKind::Drop];
 
     pub fn name(&self) -> &'static str {
         match self {
             EventKind::Slide => "slide",
+            EventKind::Push => "push",
             EventKind::PickPlace => "pick_place",
             EventKind::Drop => "drop",
         }
@@ -160,6 +164,8 @@ pub struct DynamicsSpec {
     pub clearance_m: f32,
 }
 
+/// Sliding friction of pushed furniture on the floor.
+const PUSH_FRICTION: f32 = 0.4;
 /// Substeps checked between frames.
 const SUBSTEPS: usize = 4;
 /// Physics steps per frame.
@@ -205,7 +211,7 @@ fn candidates<'a>(apartment: &'a Apartment, kind: EventKind, excluded: &[u32], b
         .filter(|o| !o.flat && !excluded.contains(&o.id) && !busy.contains(&o.id))
         .filter(|o| !apartment.objects().any(|c| c.parent == Some(o.id)))
         .filter(|o| match kind {
-            EventKind::Slide => o.parent.is_none() && o.obb.size.z < 1.3,
+            EventKind::Slide | EventKind::Push => o.parent.is_none() && o.obb.size.z < 1.3,
             // Lifted straight up: not from inside a shelf, under a board.
             EventKind::PickPlace | EventKind::Drop => o.obb.size.max_element() < 0.5 && open_above(apartment, o),
         })
@@ -241,6 +247,23 @@ fn try_event(
             let duration = 1.5 * d / spec.speed_m_s;
             (
                 Box::new(move |t: f32| RigidPose { rotation: Quat::IDENTITY, translation: shift * ease(t / duration) }),
+                duration,
+            )
+        }
+        EventKind::Push => {
+            // Sliding friction decelerates it at mu g: from v0 it stops after v0 / (mu g) seconds, having
+            // covered v0^2 / (2 mu g).
+            let d = rng.random_range(0.2f32..0.6);
+            let a = rng.random_range(0.0..2.0 * PI);
+            let dir = Vec3::new(a.cos(), a.sin(), 0.0);
+            let decel = PUSH_FRICTION * 9.81;
+            let v0 = (2.0 * decel * d).sqrt();
+            let duration = v0 / decel;
+            (
+                Box::new(move |t: f32| {
+                    let t = t.clamp(0.0, duration);
+                    RigidPose { rotation: Quat::IDENTITY, translation: dir * (v0 * t - 0.5 * decel * t * t) }
+                }),
                 duration,
             )
         }

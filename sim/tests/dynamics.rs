@@ -29,7 +29,7 @@ fn scene(seed: u64) -> Option<(Apartment, Trajectory, Intrinsics)> {
 
 fn plan(apartment: &Apartment, t: &Trajectory, k: &Intrinsics, seed: u64) -> SceneDynamics {
     let spec = DynamicsSpec {
-        events: 3,
+        events: 4,
         kinds: EventKind::ALL.to_vec(),
         fps: FPS,
         frames: FRAMES,
@@ -56,17 +56,17 @@ fn moving_objects_never_interpenetrate_and_dropped_ones_come_to_rest() {
             assert!(m.poses[m.start_frame as usize].moved(), "seed {seed}: did not move at its start");
             let last = m.poses[m.end_frame as usize];
             assert!(m.poses[m.end_frame as usize..].iter().all(|p| *p == last), "seed {seed}: moves after its end");
-            // Continuous: no frame moves the object further than free fall from its highest point (plus the
-            // 0.6 m/s a carried object reaches) would take it, or turns it by more than 60 degrees.
+            // Continuous: no frame moves the object further than free fall from its highest point plus the
+            // 2.2 m/s a shove starts at (0.6 m at friction 0.4) would take it, or turns it faster than a tumbling cup (30 rad/s).
             let c = apartment.objects().find(|o| o.id == m.object).unwrap().obb.center;
             let heights: Vec<f32> = m.poses.iter().map(|p| p.apply(c).z).collect();
             let drop_m =
                 heights.iter().fold(f32::MIN, |a, &b| a.max(b)) - heights.iter().fold(f32::MAX, |a, &b| a.min(b));
-            let max_step = ((2.0 * 9.81 * drop_m).sqrt() + 0.6) / FPS as f32;
+            let max_step = ((2.0 * 9.81 * drop_m).sqrt() + 2.2) / FPS as f32;
             for (f, w) in m.poses.windows(2).enumerate() {
                 let step = w[0].apply(c).distance(w[1].apply(c));
                 assert!(step <= max_step, "seed {seed}: {:?} jumps {step} m at frame {f} (at most {max_step})", m.kind);
-                assert!(w[0].rotation.angle_between(w[1].rotation) < 60f32.to_radians(), "seed {seed}: a flip");
+                assert!(w[0].rotation.angle_between(w[1].rotation) < 150f32.to_radians(), "seed {seed}: a flip");
             }
         }
         // Every pair of objects at every frame, moving ones where they are (rugs lie under furniture).
