@@ -234,7 +234,7 @@ fn emit_scene(
     )?;
     renderer.load_scene(&planned.mesh, &planned.lighting);
     let cameras = plan::frame_cameras(&planned.trajectory, &planned.intrinsics, &planned.ev100);
-    let mut summary = VisibilitySummary::default();
+    let mut summary = VisibilitySummary::with_salient_px(config.qa.min_visible_px);
     let mut frames_jsonl = Vec::new();
     let mut scratch = FrameScratch::default();
     // Still views are independent: the camera does not move between them.

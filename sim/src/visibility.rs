@@ -79,14 +79,24 @@ pub struct ObjectSeen {
     pub last_frame: u32,
     pub frames_seen: u32,
     pub max_visible_px: u32,
+    /// First and last frame showing at least the summary's `salient_px` pixels of it (None: never that much).
+    pub first_salient_frame: Option<u32>,
+    pub last_salient_frame: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct VisibilitySummary {
     pub objects: BTreeMap<u32, ObjectSeen>,
+    /// Visible pixels from which an object counts as salient in a frame.
+    pub salient_px: u32,
 }
 
 impl VisibilitySummary {
+    /// An empty summary with a saliency threshold (visible pixels).
+    pub fn with_salient_px(salient_px: u32) -> VisibilitySummary {
+        VisibilitySummary { objects: BTreeMap::new(), salient_px }
+    }
+
     /// Folds in frame `k`; frames must come in order.
     pub fn add(&mut self, k: u32, frame: &FrameVisibility) {
         for o in frame.objects.iter().filter(|o| o.visible_px > 0) {
@@ -95,7 +105,13 @@ impl VisibilitySummary {
                 last_frame: k,
                 frames_seen: 0,
                 max_visible_px: 0,
+                first_salient_frame: None,
+                last_salient_frame: None,
             });
+            if o.visible_px >= self.salient_px.max(1) {
+                e.first_salient_frame.get_or_insert(k);
+                e.last_salient_frame = Some(k);
+            }
             e.last_frame = k;
             e.frames_seen += 1;
             e.max_visible_px = e.max_visible_px.max(o.visible_px);
@@ -146,5 +162,20 @@ mod tests {
         s.add(2, &FrameVisibility::from_instance_map(&[0, 0], 2, 1));
         let seen = s.objects[&3];
         assert_eq!((seen.first_frame, seen.last_frame, seen.frames_seen, seen.max_visible_px), (0, 1, 2, 2));
+    }
+
+    #[test]
+    fn salient_frames_need_the_threshold() {
+        // Object 3 shows 1, 3, 2, 0 pixels in frames 0 to 3; salient from 2 pixels on.
+        let mut s = VisibilitySummary::with_salient_px(2);
+        for (k, map) in [[0, 0, 3], [3, 3, 3], [3, 3, 0], [0, 0, 0]].iter().enumerate() {
+            s.add(k as u32, &FrameVisibility::from_instance_map(map, 3, 1));
+        }
+        let seen = s.objects[&3];
+        assert_eq!((seen.first_frame, seen.last_frame), (0, 2));
+        assert_eq!((seen.first_salient_frame, seen.last_salient_frame), (Some(1), Some(2)));
+        let mut never = VisibilitySummary::with_salient_px(5);
+        never.add(0, &FrameVisibility::from_instance_map(&[3, 3], 2, 1));
+        assert_eq!(never.objects[&3].first_salient_frame, None);
     }
 }

@@ -325,6 +325,9 @@ struct SeenRecord {
     last_frame: u32,
     frames_seen: u32,
     max_visible_px: u32,
+    /// First and last frame showing at least `visibility_salient_px` visible pixels of it (null: none does).
+    first_salient_frame: Option<u32>,
+    last_salient_frame: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -350,8 +353,10 @@ struct SceneRecord<'a> {
     materials: MaterialsRecord<'a>,
     layout_report: LayoutReportRecord<'a>,
     camera: CameraRecord,
-    /// Addition: per object, the frames that show it (from the rendered instance maps).
+    /// Addition: per object, the frames that show it (from the rendered instance maps), and the visible
+    /// pixels from which a frame shows it saliently (qa.min_visible_px).
     visibility_summary: Vec<SeenRecord>,
+    visibility_salient_px: u32,
     /// Addition: furniture no frame shows (empty when the walkthrough sees everything).
     unseen_objects: Vec<u32>,
     /// Addition: the objects that move during the video (their pose at each frame is in frames.jsonl), and
@@ -589,8 +594,11 @@ pub fn scene_json(f: &SceneFacts<'_>) -> Vec<u8> {
                 last_frame: s.last_frame,
                 frames_seen: s.frames_seen,
                 max_visible_px: s.max_visible_px,
+                first_salient_frame: s.first_salient_frame,
+                last_salient_frame: s.last_salient_frame,
             })
             .collect(),
+        visibility_salient_px: f.visibility.salient_px,
         unseen_objects: unseen,
         dynamics: f
             .dynamics
