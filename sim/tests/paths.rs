@@ -235,3 +235,28 @@ fn coverage_walks_cover_every_object_or_say_why_not() {
     println!("{fully} of {rooms} rooms fully covered");
     assert!(fully * 10 >= rooms * 7, "only {fully} of {rooms} rooms fully covered");
 }
+
+#[test]
+fn still_views_keep_the_clearance_and_show_their_share_of_an_object() {
+    let walk = walk_spec(12);
+    let mut checked = 0;
+    for seed in 0..40u64 {
+        let Some(apartment) = room(seed) else { continue };
+        let scene = PathScene::new(&apartment, &walk, 0.0).unwrap();
+        let t = coverage::stills(&scene, 12, 0.5, &mut ChaCha8Rng::seed_from_u64(seed)).expect("still views");
+        assert_eq!((t.kind, t.poses.len()), ("stills", 12));
+        let shapes = SceneShapes::new(&apartment);
+        let objects: Vec<_> = apartment.furniture().filter(|o| !o.flat).collect();
+        for (k, pose) in t.poses.iter().enumerate() {
+            assert!(shapes.clearance(pose.position) >= CLEARANCE_M, "seed {seed} view {k}");
+            // Some object shows at least half its camera-facing surface (the one the view was chosen for).
+            let best = objects
+                .iter()
+                .map(|o| view_share(&shapes, &surface_samples(o), pose, &walk.intrinsics))
+                .fold(0.0, f32::max);
+            assert!(best >= 0.5, "seed {seed} view {k}: best share {best}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 30);
+}
