@@ -84,7 +84,7 @@ pub struct PlannedScene {
 }
 
 /// Structural categories, which have semantic classes too.
-const STRUCTURE: [&str; 4] = ["floor", "ceiling", "wall", "railing"];
+const STRUCTURE: [&str; 5] = ["floor", "ceiling", "wall", "railing", "door"];
 
 /// The semantic classes of a build: `background` (0), the structure, then the manifest's categories in key
 /// order. dataset.json lists them; semantic maps hold their indices.
@@ -327,8 +327,14 @@ fn finish(
 ) -> PlannedScene {
     vary_albedo(&mut apartment, scene_seed);
     let texture_offsets = texture_offsets(&apartment, scene_seed);
-    let (mut mesh, asset_triangles) = scene_mesh(&apartment, &texture_offsets, manifest);
     let dynamics = scene_dynamics(config, &apartment, &trajectory, &intrinsics, manifest, scene_seed);
+    // Door leaves come with door events (their textures start at 0, so no other object's offset shifts).
+    for (room, leaf) in &dynamics.added {
+        if let Some(l) = apartment.rooms.iter_mut().find(|l| l.room.id == *room) {
+            l.objects.push(leaf.clone());
+        }
+    }
+    let (mut mesh, asset_triangles) = scene_mesh(&apartment, &texture_offsets, manifest);
     for (k, m) in dynamics.motions.iter().enumerate() {
         mesh.assign_mover(m.object as u16, k as u16 + 1);
     }

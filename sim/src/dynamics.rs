@@ -31,10 +31,13 @@ pub enum EventKind {
     PickPlace,
     /// A small object is lifted and let go: it falls and settles under physics.
     Drop,
+    /// A door between two rooms, closed until then, swings open (a door leaf is added to the doorway).
+    Door,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 4] = [EventKind::Slide, EventKind::Push, EventKind::PickPlace, EventKind::Drop];
+    pub const ALL: [EventKind; 5] =
+        [EventKind::Slide, EventKind::Push, EventKind::PickPlace, EventKind::Drop, EventKind::Door];
 
     pub fn name(&self) -> &'static str {
         match self {
@@ -42,6 +45,7 @@ impl EventKind {
             EventKind::Push => "push",
             EventKind::PickPlace => "pick_place",
             EventKind::Drop => "drop",
+            EventKind::Door => "door",
         }
     }
 
@@ -127,6 +131,9 @@ pub struct ObjectMotion {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SceneDynamics {
     pub motions: Vec<ObjectMotion>,
+    /// Objects the events bring into the scene (door leaves), with the id of the room they belong to: the
+    /// caller adds them to the apartment.
+    pub added: Vec<(u32, SceneObject)>,
     /// Events that could not be placed, and why.
     pub skipped: Vec<String>,
 }
@@ -189,16 +196,25 @@ pub fn plan_dynamics(
         let kind = spec.kinds[e as usize % spec.kinds.len()];
         let mut placed = false;
         for _ in 0..40 {
-            let Some(m) = try_event(apartment, camera, k, spec, kind, excluded, &out, &shapes, rng) else { continue };
-            out.motions.push(m);
+            if kind == EventKind::Door {
+                let Some((room, leaf, m)) = try_door(apartment, camera, k, spec, &out, rng) else { continue };
+                out.added.push((room, leaf));
+                out.motions.push(m);
+            } else {
+                let Some(m) = try_event(apartment, camera, k, spec, kind, excluded, &out, &shapes, rng) else {
+                    continue;
+                };
+                out.motions.push(m);
+            }
             placed = true;
             break;
         }
         if !placed {
-            out.skipped.push(format!(
-                "event {e} ({}): no object in view could move without touching anything or the camera",
-                kind.name()
-            ));
+            let why = match kind {
+                EventKind::Door => "no doorway between two rooms, in view, could open before the camera came through",
+                _ => "no object in view could move without touching anything or the camera",
+            };
+            out.skipped.push(format!("event {e} ({}): {why}", kind.name()));
         }
     }
     out
@@ -214,6 +230,7 @@ fn candidates<'a>(apartment: &'a Apartment, kind: EventKind, excluded: &[u32], b
             EventKind::Slide | EventKind::Push => o.parent.is_none() && o.obb.size.z < 1.3,
             // Lifted straight up: not from inside a shelf, under a board.
             EventKind::PickPlace | EventKind::Drop => o.obb.size.max_element() < 0.5 && open_above(apartment, o),
+            EventKind::Door => false,
         })
         .collect()
 }
@@ -285,6 +302,7 @@ fn try_event(
                 duration,
             )
         }
+        EventKind::Door => return None,
         EventKind::Drop => {
             let h = rng.random_range(0.25f32..0.45);
             let a = rng.random_range(0.0..2.0 * PI);
@@ -327,7 +345,105 @@ fn try_event(
         end += 1 + settled;
     }
     let motion = ObjectMotion { object: o.id, kind, start_frame: start as u32 + 1, end_frame: end as u32, poses };
-    admissible(apartment, camera, spec, &motion, done).then_some(motion)
+    admissible(apartment, o, camera, spec, &motion, done).then_some(motion)
+}
+
+/// A door leaf in a doorway between two rooms (seeded door and hinge side), closed at first, swinging open by
+/// 90 degrees into its room over 1.5 s, timed to be open before the camera comes through, while in view.
+fn try_door(
+    apartment: &Apartment,
+    camera: &[CameraPose],
+    k: &Intrinsics,
+    spec: &DynamicsSpec,
+    done: &SceneDynamics,
+    rng: &mut ChaCha8Rng,
+) -> Option<(u32, SceneObject, ObjectMotion)> {
+    const SWING_S: f32 = 1.5;
+    const GAP_M: f32 = 0.005;
+    const THICKNESS_M: f32 = 0.035;
+    let doors: Vec<(&diorama_layouts::Layout, &diorama_layouts::Door)> = apartment
+        .rooms
+        .iter()
+        .flat_map(|l| l.doors.iter().filter(|d| d.leads_to.is_some()).map(move |d| (l, d)))
+        .collect();
+    if doors.is_empty() {
+        return None;
+    }
+    let (layout, door) = doors[rng.random_range(0..doors.len())];
+    // One leaf per doorway (a door between two rooms is listed by both).
+    let taken = done.added.iter().any(|(_, leaf)| leaf.obb.center.truncate().distance(door.center.truncate()) < 0.7);
+    if taken {
+        return None;
+    }
+    let (_, along, inward, _) = layout.room.wall_frame(door.wall);
+    let (along, inward) = (along.extend(0.0), inward.extend(0.0));
+    let hinge_side = if rng.random_bool(0.5) { 1.0 } else { -1.0 };
+    let (w, h) = (door.width_m - 2.0 * GAP_M, door.height_m - 2.0 * GAP_M);
+    // Closed: in the opening, just behind the room's wall face; hinged at the room-side corner by one jamb.
+    let hinge = door.center + along * (hinge_side * (door.width_m / 2.0 - GAP_M)) - inward * GAP_M;
+    let center = hinge - along * (hinge_side * w / 2.0) - inward * (THICKNESS_M / 2.0) + Vec3::Z * (GAP_M + h / 2.0);
+    let axes = Mat3::from_cols(along, inward, Vec3::Z);
+    let id = apartment.objects().map(|o| o.id).chain(done.added.iter().map(|(_, o)| o.id)).max()? + 1;
+    let part = Primitive {
+        kind: PartKind::Box,
+        center,
+        size: Vec3::new(w, THICKNESS_M, h),
+        world_from_local: axes,
+        color: [0.62, 0.5, 0.38],
+        material: diorama_assets::Material::Wood,
+    };
+    let leaf = SceneObject {
+        id,
+        category: "door".into(),
+        name: "door".into(),
+        structural: true,
+        obb: diorama_layouts::Obb { center, size: part.size, world_from_local: axes },
+        parts: vec![part],
+        parent: None,
+        flat: false,
+        placement: diorama_assets::PlacementRule::Wall,
+        wall: Some(door.wall),
+        front: false,
+        anchor: None,
+        surfaces: Vec::new(),
+        parent_surface: None,
+        yaw_rad: along.y.atan2(along.x),
+    };
+    // Swinging into the room: the free end turns towards `inward`.
+    let open = Quat::from_rotation_z(-hinge_side * std::f32::consts::FRAC_PI_2);
+    let fps = spec.fps as f32;
+    let n = spec.frames as usize;
+    let swing_frames = (SWING_S * fps).ceil() as usize + 1;
+    // The camera's first approach to the doorway: the door must be open half a second before.
+    let near = w + spec.clearance_m + 0.1;
+    let doorway = door.center + Vec3::Z * 1.0;
+    let arrive = camera.iter().position(|c| c.position.distance(doorway) < near).unwrap_or(n);
+    let latest = arrive.checked_sub(swing_frames + (fps * 0.5) as usize)?.min(n.checked_sub(swing_frames + 1)?);
+    if latest < 1 {
+        return None;
+    }
+    let start = rng.random_range(1..=latest);
+    // In view when it starts: the doorway's centre projects into the image, within 6 m.
+    let p_c = camera[start].camera_from_world(doorway);
+    let (u, v) = k.project(p_c)?;
+    if !(u >= 0.0 && v >= 0.0 && u < k.width as f32 && v < k.height as f32 && p_c.z < 6.0) {
+        return None;
+    }
+    let t0 = start as f32 / fps;
+    let poses: Vec<RigidPose> = (0..n)
+        .map(|f| {
+            let u = ((f as f32 / fps - t0) / SWING_S).clamp(0.0, 1.0);
+            match u {
+                0.0 => RigidPose::IDENTITY,
+                1.0 => RigidPose::about(hinge, open, Vec3::ZERO),
+                _ => RigidPose::about(hinge, Quat::IDENTITY.slerp(open, ease(u)), Vec3::ZERO),
+            }
+        })
+        .collect();
+    let end = (start + swing_frames).min(n - 1);
+    let motion =
+        ObjectMotion { object: id, kind: EventKind::Door, start_frame: start as u32 + 1, end_frame: end as u32, poses };
+    admissible(apartment, &leaf, camera, spec, &motion, done).then_some((layout.room.id, leaf, motion))
 }
 
 /// Smooth start and stop: 3u² - 2u³ on [0, 1] (top speed 1.5 times the mean).
@@ -401,14 +517,19 @@ fn place_spot(apartment: &Apartment, o: &SceneObject, rng: &mut ChaCha8Rng) -> O
 /// frame and at the instants between frames.
 fn admissible(
     apartment: &Apartment,
+    o: &SceneObject,
     camera: &[CameraPose],
     spec: &DynamicsSpec,
     motion: &ObjectMotion,
     done: &SceneDynamics,
 ) -> bool {
-    let o = apartment.objects().find(|o| o.id == motion.object).expect("the motion's object");
-    let others: Vec<&SceneObject> = apartment.objects().filter(|x| x.id != o.id && !x.flat).collect();
-    let first = motion.start_frame.saturating_sub(1) as usize;
+    let others: Vec<&SceneObject> = apartment
+        .objects()
+        .chain(done.added.iter().map(|(_, leaf)| leaf))
+        .filter(|x| x.id != o.id && !x.flat)
+        .collect();
+    // A door leaf is in the scene (closed) from the first frame: the camera must keep clear of it throughout.
+    let first = if motion.kind == EventKind::Door { 0 } else { motion.start_frame.saturating_sub(1) as usize };
     // Until the last frame: once at rest it may still meet the camera or objects moved before it.
     for f in first..motion.poses.len() {
         let moving = f <= motion.end_frame as usize;
@@ -500,7 +621,7 @@ fn simulate_drop(
             .friction(0.6)
             .restitution(0.1)
     };
-    for x in apartment.objects().filter(|x| x.id != o.id && !x.flat) {
+    for x in apartment.objects().chain(done.added.iter().map(|(_, leaf)| leaf)).filter(|x| x.id != o.id && !x.flat) {
         for p in done.parts_at(x, at) {
             world.insert_collider(collider(&p, &RigidPose::IDENTITY), None);
         }
