@@ -227,7 +227,7 @@ impl TrajectoryConfig {
 pub struct DynamicsConfig {
     /// Events per scene (0: a static scene); the kinds are taken in turn.
     pub events: u32,
-    /// "slide", "push", "pick_place", "drop", "door".
+    /// "slide", "push", "pick_place", "drop", "door", "drawer".
     pub kinds: Vec<String>,
     /// Top speed of slid and carried objects.
     pub speed_m_s: f32,
@@ -235,7 +235,7 @@ pub struct DynamicsConfig {
 
 impl Default for DynamicsConfig {
     fn default() -> Self {
-        let kinds = ["slide", "push", "pick_place", "drop", "door"].map(String::from).to_vec();
+        let kinds = ["slide", "push", "pick_place", "drop", "door", "drawer"].map(String::from).to_vec();
         DynamicsConfig { events: 0, kinds, speed_m_s: 0.4 }
     }
 }

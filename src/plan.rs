@@ -84,7 +84,7 @@ pub struct PlannedScene {
 }
 
 /// Structural categories, which have semantic classes too.
-const STRUCTURE: [&str; 5] = ["floor", "ceiling", "wall", "railing", "door"];
+const STRUCTURE: [&str; 6] = ["floor", "ceiling", "wall", "railing", "door", "drawer"];
 
 /// The semantic classes of a build: `background` (0), the structure, then the manifest's categories in key
 /// order. dataset.json lists them; semantic maps hold their indices.
@@ -328,10 +328,16 @@ fn finish(
     vary_albedo(&mut apartment, scene_seed);
     let texture_offsets = texture_offsets(&apartment, scene_seed);
     let dynamics = scene_dynamics(config, &apartment, &trajectory, &intrinsics, manifest, scene_seed);
-    // Door leaves come with door events (their textures start at 0, so no other object's offset shifts).
+    // Door leaves and drawers come with their events (their textures start at 0, so no other object's offset shifts).
     for (room, leaf) in &dynamics.added {
         if let Some(l) = apartment.rooms.iter_mut().find(|l| l.room.id == *room) {
             l.objects.push(leaf.clone());
+        }
+    }
+    // Furniture hollowed to hold a drawer.
+    for (id, parts) in &dynamics.reshaped {
+        if let Some(o) = apartment.rooms.iter_mut().flat_map(|l| l.objects.iter_mut()).find(|o| o.id == *id) {
+            o.parts = parts.clone();
         }
     }
     let (mut mesh, asset_triangles) = scene_mesh(&apartment, &texture_offsets, manifest);

@@ -10,10 +10,10 @@ use common::*;
 fn config(dir: &Path) -> String {
     let path = dir.join("small.toml");
     // Two-room scenes: one toured, one on a sampled action script with a handheld shake; both with an object
-    // sliding and one dropped (rapier3d, enhanced determinism).
+    // sliding, one dropped (rapier3d, enhanced determinism), a door opening and a drawer sliding out.
     let text = "scenes = 2\n[room]\ncount = 2\n[camera]\nframes = 48\n\
                 [trajectory]\nkinds = [\"tour\", \"actions\"]\njitter = true\n\
-                [dynamics]\nevents = 2\nkinds = [\"slide\", \"drop\"]\n";
+                [dynamics]\nevents = 4\nkinds = [\"slide\", \"drop\", \"door\", \"drawer\"]\n";
     std::fs::write(&path, text).unwrap();
     path.to_str().unwrap().to_string()
 }

@@ -33,11 +33,13 @@ pub enum EventKind {
     Drop,
     /// A door between two rooms, closed until then, swings open (a door leaf is added to the doorway).
     Door,
+    /// A drawer slides out of a piece of furniture (the body is hollowed to hold it).
+    Drawer,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 5] =
-        [EventKind::Slide, EventKind::Push, EventKind::PickPlace, EventKind::Drop, EventKind::Door];
+    pub const ALL: [EventKind; 6] =
+        [EventKind::Slide, EventKind::Push, EventKind::PickPlace, EventKind::Drop, EventKind::Door, EventKind::Drawer];
 
     pub fn name(&self) -> &'static str {
         match self {
@@ -46,6 +48,7 @@ impl EventKind {
             EventKind::PickPlace => "pick_place",
             EventKind::Drop => "drop",
             EventKind::Door => "door",
+            EventKind::Drawer => "drawer",
         }
     }
 
@@ -134,6 +137,8 @@ pub struct SceneDynamics {
     /// Objects the events bring into the scene (door leaves), with the id of the room they belong to: the
     /// caller adds them to the apartment.
     pub added: Vec<(u32, SceneObject)>,
+    /// Objects whose parts an event changed (furniture hollowed to hold a drawer): the caller replaces them.
+    pub reshaped: Vec<(u32, Vec<Primitive>)>,
     /// Events that could not be placed, and why.
     pub skipped: Vec<String>,
 }
@@ -150,9 +155,10 @@ impl SceneDynamics {
 
     /// An object's parts at frame `k`.
     pub fn parts_at(&self, o: &SceneObject, k: usize) -> Vec<Primitive> {
+        let parts = self.reshaped.iter().find(|(id, _)| *id == o.id).map_or(&o.parts, |(_, p)| p);
         match self.pose_of(o.id, k) {
-            Some(pose) => o.parts.iter().map(|p| pose.apply_primitive(p)).collect(),
-            None => o.parts.clone(),
+            Some(pose) => parts.iter().map(|p| pose.apply_primitive(p)).collect(),
+            None => parts.clone(),
         }
     }
 }
@@ -200,6 +206,13 @@ pub fn plan_dynamics(
                 let Some((room, leaf, m)) = try_door(apartment, camera, k, spec, &out, rng) else { continue };
                 out.added.push((room, leaf));
                 out.motions.push(m);
+            } else if kind == EventKind::Drawer {
+                let Some((room, drawer, host, m)) = try_drawer(apartment, camera, k, spec, &out, rng) else {
+                    continue;
+                };
+                out.added.push((room, drawer));
+                out.reshaped.push(host);
+                out.motions.push(m);
             } else {
                 let Some(m) = try_event(apartment, camera, k, spec, kind, excluded, &out, &shapes, rng) else {
                     continue;
@@ -212,6 +225,9 @@ pub fn plan_dynamics(
         if !placed {
             let why = match kind {
                 EventKind::Door => "no doorway between two rooms, in view, could open before the camera came through",
+                EventKind::Drawer => {
+                    "no piece of furniture with a drawer front, in view, had room for a drawer to open"
+                }
                 _ => "no object in view could move without touching anything or the camera",
             };
             out.skipped.push(format!("event {e} ({}): {why}", kind.name()));
@@ -230,7 +246,7 @@ fn candidates<'a>(apartment: &'a Apartment, kind: EventKind, excluded: &[u32], b
             EventKind::Slide | EventKind::Push => o.parent.is_none() && o.obb.size.z < 1.3,
             // Lifted straight up: not from inside a shelf, under a board.
             EventKind::PickPlace | EventKind::Drop => o.obb.size.max_element() < 0.5 && open_above(apartment, o),
-            EventKind::Door => false,
+            EventKind::Door | EventKind::Drawer => false,
         })
         .collect()
 }
@@ -248,7 +264,7 @@ fn try_event(
     rng: &mut ChaCha8Rng,
 ) -> Option<ObjectMotion> {
     let n = spec.frames as usize;
-    let busy = done.moving_ids();
+    let busy: Vec<u32> = done.moving_ids().into_iter().chain(done.reshaped.iter().map(|(id, _)| *id)).collect();
     let objects = candidates(apartment, kind, excluded, &busy);
     if objects.is_empty() {
         return None;
@@ -302,7 +318,7 @@ fn try_event(
                 duration,
             )
         }
-        EventKind::Door => return None,
+        EventKind::Door | EventKind::Drawer => return None,
         EventKind::Drop => {
             let h = rng.random_range(0.25f32..0.45);
             let a = rng.random_range(0.0..2.0 * PI);
@@ -345,7 +361,8 @@ fn try_event(
         end += 1 + settled;
     }
     let motion = ObjectMotion { object: o.id, kind, start_frame: start as u32 + 1, end_frame: end as u32, poses };
-    admissible(apartment, o, camera, spec, &motion, done).then_some(motion)
+    let seen = seen_moving(camera, k, &motion, o.obb.center, 8.0);
+    (seen && admissible(apartment, o, camera, spec, &motion, done)).then_some(motion)
 }
 
 /// A door leaf in a doorway between two rooms (seeded door and hinge side), closed at first, swinging open by
@@ -422,13 +439,8 @@ fn try_door(
     if latest < 1 {
         return None;
     }
-    let start = rng.random_range(1..=latest);
-    // In view when it starts: the doorway's centre projects into the image, within 6 m.
-    let p_c = camera[start].camera_from_world(doorway);
-    let (u, v) = k.project(p_c)?;
-    if !(u >= 0.0 && v >= 0.0 && u < k.width as f32 && v < k.height as f32 && p_c.z < 6.0) {
-        return None;
-    }
+    // A start from which the doorway is in view for most of the swing.
+    let start = start_in_view(camera, k, center, 8.0, 1..=latest, swing_frames, rng)?;
     let t0 = start as f32 / fps;
     let poses: Vec<RigidPose> = (0..n)
         .map(|f| {
@@ -443,7 +455,182 @@ fn try_door(
     let end = (start + swing_frames).min(n - 1);
     let motion =
         ObjectMotion { object: id, kind: EventKind::Door, start_frame: start as u32 + 1, end_frame: end as u32, poses };
-    admissible(apartment, &leaf, camera, spec, &motion, done).then_some((layout.room.id, leaf, motion))
+    let seen = seen_moving(camera, k, &motion, center, 8.0);
+    (seen && admissible(apartment, &leaf, camera, spec, &motion, done)).then_some((layout.room.id, leaf, motion))
+}
+
+/// A drawer in a piece of furniture with a front (seeded): the body box behind its front is hollowed into five
+/// boxes around a drawer-sized cavity, which a drawer (a box with a handle, an object of its own) fills;
+/// decorative parts in its way (handles, gaps) go. The drawer slides out 60 to 90 % of its depth over a second
+/// while in view.
+fn try_drawer(
+    apartment: &Apartment,
+    camera: &[CameraPose],
+    k: &Intrinsics,
+    spec: &DynamicsSpec,
+    done: &SceneDynamics,
+    rng: &mut ChaCha8Rng,
+) -> Option<(u32, SceneObject, (u32, Vec<Primitive>), ObjectMotion)> {
+    const OPEN_S: f32 = 1.0;
+    const GAP_M: f32 = 0.002;
+    let busy: Vec<u32> = done.moving_ids().into_iter().chain(done.reshaped.iter().map(|(id, _)| *id)).collect();
+    let hosts: Vec<(&diorama_layouts::Layout, &SceneObject)> = apartment
+        .rooms
+        .iter()
+        .flat_map(|l| l.objects.iter().map(move |o| (l, o)))
+        .filter(|(_, o)| o.front && !o.structural && o.parent.is_none() && !busy.contains(&o.id))
+        .filter(|(_, o)| DRAWER_HOSTS.contains(&o.category.as_str()))
+        .collect();
+    if hosts.is_empty() {
+        return None;
+    }
+    let (layout, f) = hosts[rng.random_range(0..hosts.len())];
+    let front = f.obb.world_from_local.y_axis;
+    // The body: the largest box part whose front face is the object's front.
+    let body = f
+        .parts
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.kind == PartKind::Box && p.world_from_local.y_axis.dot(front) > 0.999)
+        .filter(|(_, p)| p.size.x > 0.3 && p.size.z > 0.3 && p.size.y > 0.25)
+        .max_by(|a, b| (a.1.size.x * a.1.size.z).total_cmp(&(b.1.size.x * b.1.size.z)))?;
+    let (bi, b) = (body.0, body.1.clone());
+    let s = b.size;
+    let (x0, x1) = (-0.4 * s.x, 0.4 * s.x);
+    let depth = (0.7 * s.y).min(0.45);
+    let (y0, y1) = (s.y / 2.0 - depth, s.y / 2.0);
+    let height = (0.3 * s.z).min(0.18);
+    let (z1, z0) = (s.z / 2.0 - 0.06, s.z / 2.0 - 0.06 - height);
+    let piece = |lo: Vec3, hi: Vec3| Primitive {
+        center: b.center + b.world_from_local * ((lo + hi) * 0.5),
+        size: hi - lo,
+        ..b.clone()
+    };
+    let h = s * 0.5;
+    let shell = [
+        piece(Vec3::new(-h.x, -h.y, -h.z), Vec3::new(x0, h.y, h.z)),
+        piece(Vec3::new(x1, -h.y, -h.z), Vec3::new(h.x, h.y, h.z)),
+        piece(Vec3::new(x0, -h.y, -h.z), Vec3::new(x1, h.y, z0)),
+        piece(Vec3::new(x0, -h.y, z1), Vec3::new(x1, h.y, h.z)),
+        piece(Vec3::new(x0, -h.y, z0), Vec3::new(x1, y0, z1)),
+    ];
+    let tray = piece(Vec3::new(x0 + GAP_M, y0 + GAP_M, z0 + GAP_M), Vec3::new(x1 - GAP_M, y1, z1 - GAP_M));
+    let handle_center = b.center + b.world_from_local * Vec3::new(0.0, y1 + 0.01, (z0 + z1) / 2.0);
+    let handle = Primitive {
+        center: handle_center,
+        size: Vec3::new(0.12, 0.02, 0.02),
+        color: [0.8, 0.8, 0.8],
+        material: diorama_assets::Material::Metal,
+        ..b.clone()
+    };
+    let open_m = rng.random_range(0.6..0.9) * depth;
+    // Parts in the drawer's way out (and its handle's) must be small decorations; they go.
+    let sweep = piece(Vec3::new(x0, y0, z0), Vec3::new(x1, y1 + open_m + 0.05, z1));
+    let mut kept = Vec::new();
+    for (i, p) in f.parts.iter().enumerate() {
+        if i == bi {
+            continue;
+        }
+        if primitive_signed_distance(p, &sweep) < 0.0 {
+            if p.size.x * p.size.y * p.size.z > 0.002 {
+                return None;
+            }
+            continue;
+        }
+        kept.push(p.clone());
+    }
+    let mut host_parts: Vec<Primitive> = shell.to_vec();
+    host_parts.extend(kept);
+    let id = apartment.objects().map(|o| o.id).chain(done.added.iter().map(|(_, o)| o.id)).max()? + 1;
+    let drawer = SceneObject {
+        id,
+        category: "drawer".into(),
+        name: "drawer".into(),
+        structural: true,
+        obb: diorama_layouts::Obb { center: tray.center, size: tray.size, world_from_local: tray.world_from_local },
+        parts: vec![tray, handle],
+        parent: Some(f.id),
+        flat: false,
+        placement: diorama_assets::PlacementRule::Surface,
+        wall: None,
+        front: false,
+        anchor: None,
+        surfaces: Vec::new(),
+        parent_surface: None,
+        yaw_rad: f.yaw_rad,
+    };
+    let fps = spec.fps as f32;
+    let n = spec.frames as usize;
+    let open_frames = (OPEN_S * fps).ceil() as usize + 1;
+    // A start from which the drawer's front is in view for most of its opening.
+    let last = n.checked_sub(open_frames + 1)?;
+    let start = start_in_view(camera, k, handle_center, 6.0, 1..=last, open_frames, rng)?;
+    let t0 = start as f32 / fps;
+    let poses: Vec<RigidPose> = (0..n)
+        .map(|fr| {
+            let u = ((fr as f32 / fps - t0) / OPEN_S).clamp(0.0, 1.0);
+            if u == 0.0 {
+                RigidPose::IDENTITY
+            } else {
+                RigidPose { rotation: Quat::IDENTITY, translation: front * (open_m * ease(u)) }
+            }
+        })
+        .collect();
+    let end = (start + open_frames).min(n - 1);
+    let motion = ObjectMotion {
+        object: id,
+        kind: EventKind::Drawer,
+        start_frame: start as u32 + 1,
+        end_frame: end as u32,
+        poses,
+    };
+    let reshaped = (f.id, host_parts);
+    let mut with_host = done.clone();
+    with_host.reshaped.push(reshaped.clone());
+    let seen = seen_moving(camera, k, &motion, handle_center, 6.0);
+    (seen && admissible(apartment, &drawer, camera, spec, &motion, &with_host)).then_some((
+        layout.room.id,
+        drawer,
+        reshaped,
+        motion,
+    ))
+}
+
+/// Categories whose body can hold a drawer.
+const DRAWER_HOSTS: [&str; 6] = ["dresser", "nightstand", "desk", "cabinet", "kitchen_counter", "tv_stand"];
+
+/// Whether `point` projects into the image of `camera`, within `max_m`.
+fn in_image(camera: &CameraPose, k: &Intrinsics, point: Vec3, max_m: f32) -> bool {
+    let p_c = camera.camera_from_world(point);
+    k.project(p_c)
+        .is_some_and(|(u, v)| u >= 0.0 && v >= 0.0 && u < k.width as f32 && v < k.height as f32 && p_c.z < max_m)
+}
+
+/// A seeded start frame among `starts` from which `point` is in the image in at least half of the next
+/// `frames` frames.
+fn start_in_view(
+    camera: &[CameraPose],
+    k: &Intrinsics,
+    point: Vec3,
+    max_m: f32,
+    starts: std::ops::RangeInclusive<usize>,
+    frames: usize,
+    rng: &mut ChaCha8Rng,
+) -> Option<usize> {
+    let shown: Vec<bool> = camera.iter().map(|c| in_image(c, k, point, max_m)).collect();
+    let good: Vec<usize> = starts
+        .filter(|&s| (s + 1..=s + frames).filter(|&f| shown.get(f) == Some(&true)).count() * 2 >= frames)
+        .collect();
+    (!good.is_empty()).then(|| good[rng.random_range(0..good.len())])
+}
+
+/// Whether the camera has `point` (moved with the motion) in its image, within `max_m`, in at least half of
+/// the frames of the motion: the event is there to be seen.
+fn seen_moving(camera: &[CameraPose], k: &Intrinsics, motion: &ObjectMotion, point: Vec3, max_m: f32) -> bool {
+    let frames = motion.start_frame as usize..=(motion.end_frame as usize).min(camera.len() - 1);
+    let total = frames.clone().count();
+    let shown = frames.filter(|&f| in_image(&camera[f], k, motion.poses[f].apply(point), max_m)).count();
+    shown * 2 >= total
 }
 
 /// Smooth start and stop: 3u² - 2u³ on [0, 1] (top speed 1.5 times the mean).
@@ -528,8 +715,12 @@ fn admissible(
         .chain(done.added.iter().map(|(_, leaf)| leaf))
         .filter(|x| x.id != o.id && !x.flat)
         .collect();
-    // A door leaf is in the scene (closed) from the first frame: the camera must keep clear of it throughout.
-    let first = if motion.kind == EventKind::Door { 0 } else { motion.start_frame.saturating_sub(1) as usize };
+    // A door leaf or drawer is in the scene from the first frame: the camera must keep clear of it throughout.
+    let first = if matches!(motion.kind, EventKind::Door | EventKind::Drawer) {
+        0
+    } else {
+        motion.start_frame.saturating_sub(1) as usize
+    };
     // Until the last frame: once at rest it may still meet the camera or objects moved before it.
     for f in first..motion.poses.len() {
         let moving = f <= motion.end_frame as usize;
@@ -541,10 +732,7 @@ fn admissible(
             let (lo, hi) = bounds(&parts);
             // Once at rest, only objects still moving can meet it.
             for x in others.iter().filter(|x| moving || done.pose_of(x.id, f).is_some()) {
-                let other_parts = match done.pose_of(x.id, f) {
-                    Some(q) => x.parts.iter().map(|p| q.apply_primitive(p)).collect(),
-                    None => x.parts.clone(),
-                };
+                let other_parts = done.parts_at(x, f);
                 let (xlo, xhi) = bounds(&other_parts);
                 if (lo - xhi).max(xlo - hi).max_element() > 0.01 {
                     continue;

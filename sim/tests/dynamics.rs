@@ -29,9 +29,9 @@ fn scene(seed: u64) -> Option<(Apartment, Trajectory, Intrinsics)> {
 
 fn plan(apartment: &Apartment, t: &Trajectory, k: &Intrinsics, seed: u64) -> SceneDynamics {
     let spec = DynamicsSpec {
-        events: 4,
+        events: 5,
         // Single rooms have no door between rooms: doors are tested on apartments below.
-        kinds: vec![EventKind::Slide, EventKind::Push, EventKind::PickPlace, EventKind::Drop],
+        kinds: vec![EventKind::Slide, EventKind::Push, EventKind::PickPlace, EventKind::Drop, EventKind::Drawer],
         fps: FPS,
         frames: FRAMES,
         speed_m_s: 0.4,
@@ -45,10 +45,18 @@ fn moving_objects_never_interpenetrate_and_dropped_ones_come_to_rest() {
     let mut placed = std::collections::BTreeMap::new();
     let mut scenes = 0;
     for seed in 0..100u64 {
-        let Some((apartment, t, k)) = scene(seed) else { continue };
+        let Some((mut apartment, t, k)) = scene(seed) else { continue };
         scenes += 1;
         let dynamics = plan(&apartment, &t, &k, seed);
         assert_eq!(dynamics, plan(&apartment, &t, &k, seed), "seed {seed}: the same seed, the same motions");
+        // As the pipeline does: drawers join the scene, their furniture hollowed.
+        for (room, o) in &dynamics.added {
+            apartment.rooms.iter_mut().find(|l| l.room.id == *room).unwrap().objects.push(o.clone());
+        }
+        for (id, parts) in &dynamics.reshaped {
+            let host = apartment.rooms.iter_mut().flat_map(|l| l.objects.iter_mut()).find(|o| o.id == *id).unwrap();
+            host.parts = parts.clone();
+        }
         for m in &dynamics.motions {
             *placed.entry(m.kind.name()).or_insert(0) += 1;
             assert_eq!(m.poses.len(), FRAMES as usize);
@@ -124,7 +132,7 @@ fn moving_objects_never_interpenetrate_and_dropped_ones_come_to_rest() {
         }
     }
     println!("{scenes} scenes; events placed: {placed:?}");
-    for kind in [EventKind::Slide, EventKind::Push, EventKind::PickPlace, EventKind::Drop] {
+    for kind in [EventKind::Slide, EventKind::Push, EventKind::PickPlace, EventKind::Drop, EventKind::Drawer] {
         let n = placed.get(kind.name()).copied().unwrap_or(0);
         assert!(n * 2 >= scenes, "{}: placed in only {n} of {scenes} scenes", kind.name());
     }
