@@ -625,9 +625,11 @@ fn start_in_view(
 }
 
 /// Whether the camera has `point` (moved with the motion) in its image, within `max_m`, in at least half of
-/// the frames of the motion: the event is there to be seen.
+/// the frames of the motion (its first 24): the event is there to be seen.
 fn seen_moving(camera: &[CameraPose], k: &Intrinsics, motion: &ObjectMotion, point: Vec3, max_m: f32) -> bool {
-    let frames = motion.start_frame as usize..=(motion.end_frame as usize).min(camera.len() - 1);
+    // The first 24 frames of it at most (a drop's settling can take long; its start is what shows).
+    let last = (motion.end_frame as usize).min(motion.start_frame as usize + 24).min(camera.len() - 1);
+    let frames = motion.start_frame as usize..=last;
     let total = frames.clone().count();
     let shown = frames.filter(|&f| in_image(&camera[f], k, motion.poses[f].apply(point), max_m)).count();
     shown * 2 >= total
