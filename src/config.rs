@@ -421,7 +421,7 @@ impl Default for CameraConfig {
             hfov_deg: 70.0,
             eye_height_m: 1.6,
             tilt_down_deg: 20.0,
-            clearance_m: 0.2,
+            clearance_m: 0.15,
             auto_exposure: true,
             ev100: 7.0,
             exposure_compensation_ev: 0.0,
