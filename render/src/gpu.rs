@@ -935,9 +935,9 @@ impl Renderer {
         }
         let clip_from_world = cam.clip_from_world(self.width, self.height);
         u.clip_from_world = column_major(&clip_from_world);
-        // Only lights whose influence box reaches into the view are shaded: a CPU rasterizer runs every light's
-        // code for every pixel whatever the branches say, and the others would add exactly zero anyway. The
-        // order of the kept lights (and so of the sums) is unchanged.
+        // Only lights whose influence box reaches into the view are shaded (the others would add exactly zero,
+        // and on a CPU rasterizer even a skipped light costs time). The order of the kept lights (and so of
+        // the sums) is unchanged.
         let mut kept = 0;
         for i in 0..u.counts[0] as usize {
             let light = u.lights[i];
