@@ -13,7 +13,7 @@ use diorama_render::{Emitter, FrameCamera, Lighting, SceneMesh, Surface, Texture
 use diorama_sim::coverage::{self, CoverageSpec};
 use diorama_sim::dynamics::{DynamicsSpec, SceneDynamics, plan_dynamics};
 use diorama_sim::paths::{self, Action, ActionMotion, OrbitSpec, PathScene, ScriptSpec};
-use diorama_sim::trajectory::{SceneShapes, Trajectory, TrajectoryError, WalkthroughSpec, unseen_objects, walkthrough};
+use diorama_sim::trajectory::{Trajectory, TrajectoryError, WalkthroughSpec, tour, unseen_objects};
 use diorama_sim::{Intrinsics, seed};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
@@ -268,7 +268,12 @@ fn plan_path(
 ) -> Result<Trajectory, TrajectoryError> {
     let tc = &config.trajectory;
     let jitter = tc.jitter_spec();
+    if kind == "stills" {
+        // Independent views: no path between them to shake.
+        return coverage::stills(&PathScene::new(apartment, walk)?, config.camera.frames, tc.coverage_share, rng);
+    }
     let padded = WalkthroughSpec { clearance_m: walk.clearance_m + jitter.map_or(0.0, |j| j.max_offset_m()), ..*walk };
+    let scene = PathScene::new(apartment, &padded)?;
     let mut t = match kind {
         "orbit" => {
             let spec = OrbitSpec {
@@ -276,7 +281,7 @@ fn plan_path(
                 sweep_rad: tc.orbit_deg.to_radians(),
                 min_sweep_rad: tc.orbit_min_deg.to_radians(),
             };
-            paths::orbit(&PathScene::new(apartment, &padded, 0.0)?, &spec, rng)?
+            paths::orbit(&scene, &spec, rng)?
         }
         "coverage" => {
             let spec = CoverageSpec {
@@ -287,11 +292,7 @@ fn plan_path(
                 dwell_s: tc.coverage_dwell_s,
                 fps: config.camera.fps,
             };
-            coverage::coverage(&PathScene::new(apartment, &padded, 0.0)?, &spec, rng)?
-        }
-        "stills" => {
-            let scene = PathScene::new(apartment, walk, 0.0)?;
-            return coverage::stills(&scene, config.camera.frames, tc.coverage_share, rng);
+            coverage::coverage(&scene, &spec, rng)?
         }
         "actions" => {
             let spec = ScriptSpec {
@@ -299,18 +300,17 @@ fn plan_path(
                 motion: ActionMotion { speed_m_s: tc.speed_m_s, turn_rate_rad_s: tc.turn_rate_deg_s.to_radians() },
                 fps: config.camera.fps,
             };
-            paths::action_script(&PathScene::new(apartment, &padded, 0.0)?, &spec, rng)?
+            paths::action_script(&scene, &spec, rng)?
         }
-        _ => walkthrough(apartment, &padded, rng)?,
+        _ => tour(&scene, rng)?,
     };
     if let Some(j) = jitter {
         paths::apply_jitter(&mut t.poses, config.camera.fps, &j, rng);
-        let shapes = SceneShapes::new(apartment);
-        t.min_clearance_m = paths::chord_clearance(&shapes, &t.poses);
+        t.min_clearance_m = paths::chord_clearance(&scene.shapes, &t.poses);
         if t.min_clearance_m < walk.clearance_m {
             return Err(TrajectoryError::Clearance { clearance_m: walk.clearance_m, closest_m: t.min_clearance_m });
         }
-        t.unseen_objects = unseen_objects(apartment, &shapes, &t.poses, &walk.intrinsics);
+        t.unseen_objects = unseen_objects(apartment, &scene.shapes, &t.poses, &walk.intrinsics);
         t.jitter = Some(j);
     }
     Ok(t)
@@ -328,18 +328,9 @@ fn finish(
     vary_albedo(&mut apartment, scene_seed);
     let texture_offsets = texture_offsets(&apartment, scene_seed);
     let dynamics = scene_dynamics(config, &apartment, &trajectory, &intrinsics, manifest, scene_seed);
-    // Door leaves and drawers come with their events (their textures start at 0, so no other object's offset shifts).
-    for (room, leaf) in &dynamics.added {
-        if let Some(l) = apartment.rooms.iter_mut().find(|l| l.room.id == *room) {
-            l.objects.push(leaf.clone());
-        }
-    }
-    // Furniture hollowed to hold a drawer.
-    for (id, parts) in &dynamics.reshaped {
-        if let Some(o) = apartment.rooms.iter_mut().flat_map(|l| l.objects.iter_mut()).find(|o| o.id == *id) {
-            o.parts = parts.clone();
-        }
-    }
+    // Door leaves and drawers come with their events (their textures start at 0, so no other object's offset
+    // shifts), and furniture holding a drawer is hollowed.
+    dynamics.apply_to(&mut apartment);
     let (mut mesh, asset_triangles) = scene_mesh(&apartment, &texture_offsets, manifest);
     for (k, m) in dynamics.motions.iter().enumerate() {
         mesh.assign_mover(m.object as u16, k as u16 + 1);
@@ -397,6 +388,7 @@ fn scene_dynamics(
         frames: config.camera.frames,
         speed_m_s: config.dynamics.speed_m_s,
         clearance_m: config.camera.clearance_m,
+        drawer_categories: manifest.categories.iter().filter(|(_, c)| c.drawers).map(|(k, _)| k.clone()).collect(),
     };
     let d = plan_dynamics(
         apartment,

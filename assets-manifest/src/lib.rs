@@ -193,6 +193,9 @@ pub struct Category {
     /// The light the object gives when switched on (lamps).
     #[serde(default)]
     pub light: Option<LampLight>,
+    /// Its body can hold a drawer that slides out of its front (the `drawer` dynamic event).
+    #[serde(default)]
+    pub drawers: bool,
 }
 
 /// A lamp's light: a spot light pointing down from `at` (unit coordinates of the object's box, like parts).

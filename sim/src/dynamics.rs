@@ -17,7 +17,7 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 use crate::camera::{CameraPose, Intrinsics};
-use crate::trajectory::{SceneShapes, unseen_objects};
+use crate::trajectory::{SceneShapes, seen_in};
 
 /// A kind of dynamic event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -153,6 +153,31 @@ impl SceneDynamics {
         self.motions.iter().map(|m| m.object).collect()
     }
 
+    /// Objects no further event may take: those moving, and furniture holding a drawer.
+    fn busy_ids(&self) -> Vec<u32> {
+        self.moving_ids().into_iter().chain(self.reshaped.iter().map(|(id, _)| *id)).collect()
+    }
+
+    /// The first id free for an object an event adds.
+    fn next_id(&self, apartment: &Apartment) -> Option<u32> {
+        Some(apartment.objects().chain(self.added.iter().map(|(_, o)| o)).map(|o| o.id).max()? + 1)
+    }
+
+    /// Puts the objects the events add (door leaves, drawers) into their rooms and the hollowed bodies of the
+    /// furniture holding drawers in place of the solid ones.
+    pub fn apply_to(&self, apartment: &mut Apartment) {
+        for (room, o) in &self.added {
+            if let Some(l) = apartment.rooms.iter_mut().find(|l| l.room.id == *room) {
+                l.objects.push(o.clone());
+            }
+        }
+        for (id, parts) in &self.reshaped {
+            if let Some(o) = apartment.rooms.iter_mut().flat_map(|l| l.objects.iter_mut()).find(|o| o.id == *id) {
+                o.parts = parts.clone();
+            }
+        }
+    }
+
     /// An object's parts at frame `k`.
     pub fn parts_at(&self, o: &SceneObject, k: usize) -> Vec<Primitive> {
         let parts = self.reshaped.iter().find(|(id, _)| *id == o.id).map_or(&o.parts, |(_, p)| p);
@@ -175,6 +200,8 @@ pub struct DynamicsSpec {
     pub speed_m_s: f32,
     /// The camera's clearance, kept from moving objects too.
     pub clearance_m: f32,
+    /// Categories whose body can hold a drawer (the manifest's `drawers = true`).
+    pub drawer_categories: Vec<String>,
 }
 
 /// Sliding friction of pushed furniture on the floor.
@@ -264,8 +291,7 @@ fn try_event(
     rng: &mut ChaCha8Rng,
 ) -> Option<ObjectMotion> {
     let n = spec.frames as usize;
-    let busy: Vec<u32> = done.moving_ids().into_iter().chain(done.reshaped.iter().map(|(id, _)| *id)).collect();
-    let objects = candidates(apartment, kind, excluded, &busy);
+    let objects = candidates(apartment, kind, excluded, &done.busy_ids());
     if objects.is_empty() {
         return None;
     }
@@ -340,7 +366,7 @@ fn try_event(
     let start = rng.random_range(0..n - frames_needed - after);
     // In view when it starts to move.
     let window = &camera[start..(start + frames_needed).min(n)];
-    if unseen_objects(apartment, shapes, window, k).contains(&o.id) {
+    if !seen_in(o, shapes, window, k) {
         return None;
     }
     let t0 = start as f32 / fps;
@@ -400,7 +426,7 @@ fn try_door(
     let hinge = door.center + along * (hinge_side * (door.width_m / 2.0 - GAP_M)) - inward * GAP_M;
     let center = hinge - along * (hinge_side * w / 2.0) - inward * (THICKNESS_M / 2.0) + Vec3::Z * (GAP_M + h / 2.0);
     let axes = Mat3::from_cols(along, inward, Vec3::Z);
-    let id = apartment.objects().map(|o| o.id).chain(done.added.iter().map(|(_, o)| o.id)).max()? + 1;
+    let id = done.next_id(apartment)?;
     let part = Primitive {
         kind: PartKind::Box,
         center,
@@ -441,20 +467,10 @@ fn try_door(
     }
     // A start from which the doorway is in view for most of the swing.
     let start = start_in_view(camera, k, center, 8.0, 1..=latest, swing_frames, rng)?;
-    let t0 = start as f32 / fps;
-    let poses: Vec<RigidPose> = (0..n)
-        .map(|f| {
-            let u = ((f as f32 / fps - t0) / SWING_S).clamp(0.0, 1.0);
-            match u {
-                0.0 => RigidPose::IDENTITY,
-                1.0 => RigidPose::about(hinge, open, Vec3::ZERO),
-                _ => RigidPose::about(hinge, Quat::IDENTITY.slerp(open, ease(u)), Vec3::ZERO),
-            }
-        })
-        .collect();
-    let end = (start + swing_frames).min(n - 1);
-    let motion =
-        ObjectMotion { object: id, kind: EventKind::Door, start_frame: start as u32 + 1, end_frame: end as u32, poses };
+    let motion = timed_motion(id, EventKind::Door, start, SWING_S, spec, |u| {
+        let turn = if u >= 1.0 { open } else { Quat::IDENTITY.slerp(open, ease(u)) };
+        RigidPose::about(hinge, turn, Vec3::ZERO)
+    });
     let seen = seen_moving(camera, k, &motion, center, 8.0);
     (seen && admissible(apartment, &leaf, camera, spec, &motion, done)).then_some((layout.room.id, leaf, motion))
 }
@@ -473,13 +489,13 @@ fn try_drawer(
 ) -> Option<(u32, SceneObject, (u32, Vec<Primitive>), ObjectMotion)> {
     const OPEN_S: f32 = 1.0;
     const GAP_M: f32 = 0.002;
-    let busy: Vec<u32> = done.moving_ids().into_iter().chain(done.reshaped.iter().map(|(id, _)| *id)).collect();
+    let busy = done.busy_ids();
     let hosts: Vec<(&diorama_layouts::Layout, &SceneObject)> = apartment
         .rooms
         .iter()
         .flat_map(|l| l.objects.iter().map(move |o| (l, o)))
         .filter(|(_, o)| o.front && !o.structural && o.parent.is_none() && !busy.contains(&o.id))
-        .filter(|(_, o)| DRAWER_HOSTS.contains(&o.category.as_str()))
+        .filter(|(_, o)| spec.drawer_categories.contains(&o.category))
         .collect();
     if hosts.is_empty() {
         return None;
@@ -541,7 +557,7 @@ fn try_drawer(
     }
     let mut host_parts: Vec<Primitive> = shell.to_vec();
     host_parts.extend(kept);
-    let id = apartment.objects().map(|o| o.id).chain(done.added.iter().map(|(_, o)| o.id)).max()? + 1;
+    let id = done.next_id(apartment)?;
     let drawer = SceneObject {
         id,
         category: "drawer".into(),
@@ -565,25 +581,10 @@ fn try_drawer(
     // A start from which the drawer's front is in view for most of its opening.
     let last = n.checked_sub(open_frames + 1)?;
     let start = start_in_view(camera, k, handle_center, 6.0, 1..=last, open_frames, rng)?;
-    let t0 = start as f32 / fps;
-    let poses: Vec<RigidPose> = (0..n)
-        .map(|fr| {
-            let u = ((fr as f32 / fps - t0) / OPEN_S).clamp(0.0, 1.0);
-            if u == 0.0 {
-                RigidPose::IDENTITY
-            } else {
-                RigidPose { rotation: Quat::IDENTITY, translation: front * (open_m * ease(u)) }
-            }
-        })
-        .collect();
-    let end = (start + open_frames).min(n - 1);
-    let motion = ObjectMotion {
-        object: id,
-        kind: EventKind::Drawer,
-        start_frame: start as u32 + 1,
-        end_frame: end as u32,
-        poses,
-    };
+    let motion = timed_motion(id, EventKind::Drawer, start, OPEN_S, spec, |u| RigidPose {
+        rotation: Quat::IDENTITY,
+        translation: front * (open_m * ease(u)),
+    });
     let reshaped = (f.id, host_parts);
     let mut with_host = done.clone();
     with_host.reshaped.push(reshaped.clone());
@@ -596,8 +597,27 @@ fn try_drawer(
     ))
 }
 
-/// Categories whose body can hold a drawer.
-const DRAWER_HOSTS: [&str; 6] = ["dresser", "nightstand", "desk", "cabinet", "kitchen_counter", "tv_stand"];
+/// A motion over `duration_s` seconds from frame `start` (at rest up to it): `pose_at(u)` for the share `u` in
+/// (0, 1] of the duration gone by, then its last pose.
+fn timed_motion(
+    object: u32,
+    kind: EventKind,
+    start: usize,
+    duration_s: f32,
+    spec: &DynamicsSpec,
+    pose_at: impl Fn(f32) -> RigidPose,
+) -> ObjectMotion {
+    let (fps, n) = (spec.fps as f32, spec.frames as usize);
+    let t0 = start as f32 / fps;
+    let poses = (0..n)
+        .map(|f| {
+            let u = ((f as f32 / fps - t0) / duration_s).min(1.0);
+            if u <= 0.0 { RigidPose::IDENTITY } else { pose_at(u) }
+        })
+        .collect();
+    let end = (start + (duration_s * fps).ceil() as usize + 1).min(n - 1);
+    ObjectMotion { object, kind, start_frame: start as u32 + 1, end_frame: end as u32, poses }
+}
 
 /// Whether `point` projects into the image of `camera`, within `max_m`.
 fn in_image(camera: &CameraPose, k: &Intrinsics, point: Vec3, max_m: f32) -> bool {

@@ -124,16 +124,18 @@ pub fn schedule(actions: &[Action], motion: &ActionMotion) -> Vec<ExecutedAction
 pub struct PathScene<'a> {
     pub apartment: &'a Apartment,
     pub shapes: SceneShapes,
-    grid: NavGrid,
-    walkable: Vec<bool>,
+    pub(crate) grid: NavGrid,
+    /// Free grid cells reachable from the entrance.
+    pub(crate) walkable: Vec<bool>,
     spec: &'a WalkthroughSpec,
 }
 
 impl<'a> PathScene<'a> {
-    /// The walkable floor for a camera keeping `spec.clearance_m + margin_m` (the margin leaves room for jitter).
-    pub fn new(apartment: &'a Apartment, spec: &'a WalkthroughSpec, margin_m: f32) -> Result<Self, TrajectoryError> {
-        let grid =
-            NavGrid::build_apartment(apartment, spec.clearance_m + margin_m + CELL_M * 0.75, CELL_M, spec.eye_height_m);
+    /// The walkable floor for a camera keeping `spec.clearance_m` (callers add the jitter's reach to it). The
+    /// grid's radius leaves room for the corner cutting of smoothed paths (at most half a cell diagonal); fine
+    /// cells let the camera through passages barely wider than twice its clearance, as between rooms.
+    pub fn new(apartment: &'a Apartment, spec: &'a WalkthroughSpec) -> Result<Self, TrajectoryError> {
+        let grid = NavGrid::build_apartment(apartment, spec.clearance_m + CELL_M * 0.75, CELL_M, spec.eye_height_m);
         let entrance = apartment.entrance_room();
         let walkable = grid.reachable_from(door_step(entrance, entrance.entrance(), grid.radius_m + CELL_M));
         if !walkable.iter().any(|&f| f) {
@@ -166,14 +168,6 @@ impl<'a> PathScene<'a> {
             d += step;
         }
         d
-    }
-
-    fn walkable_cells(&self) -> Vec<Vec2> {
-        (0..self.grid.ny)
-            .flat_map(|j| (0..self.grid.nx).map(move |i| (i, j)))
-            .filter(|&(i, j)| self.walkable[j * self.grid.nx + i])
-            .map(|c| self.grid.center(c))
-            .collect()
     }
 
     fn pose(&self, p: Vec2, yaw: f32) -> CameraPose {
@@ -214,19 +208,7 @@ impl<'a> PathScene<'a> {
             .chain(std::iter::once(to))
             .collect();
         path.dedup_by(|x, y| x.distance(*y) < 1e-6);
-        for _ in 0..3 {
-            if path.len() < 3 {
-                break;
-            }
-            let mut next = vec![path[0]];
-            for w in path.windows(2) {
-                next.push(w[0] * 0.75 + w[1] * 0.25);
-                next.push(w[0] * 0.25 + w[1] * 0.75);
-            }
-            next.push(*path.last().unwrap());
-            path = next;
-        }
-        Some(path)
+        Some(cut_corners(path, false))
     }
 
     /// Finishes a path: clearance along its chords, objects it never sees.
@@ -238,6 +220,32 @@ impl<'a> PathScene<'a> {
         let unseen = unseen_objects(self.apartment, &self.shapes, &poses, &self.spec.intrinsics);
         Ok(Trajectory { kind, poses, min_clearance_m, unseen_objects: unseen, ..Trajectory::default() })
     }
+}
+
+/// Three rounds of corner cutting (Chaikin) on a grid path, closed (a loop) or open (its ends kept): each point
+/// stays inside the triangle of a grid vertex and its neighbours' midpoints.
+pub(crate) fn cut_corners(mut path: Vec<Vec2>, closed: bool) -> Vec<Vec2> {
+    for _ in 0..3 {
+        let n = path.len();
+        if n < 3 {
+            break;
+        }
+        let pairs = if closed { n } else { n - 1 };
+        let mut next = Vec::with_capacity(2 * n + 2);
+        if !closed {
+            next.push(path[0]);
+        }
+        for i in 0..pairs {
+            let (a, b) = (path[i], path[(i + 1) % n]);
+            next.push(a * 0.75 + b * 0.25);
+            next.push(a * 0.25 + b * 0.75);
+        }
+        if !closed {
+            next.push(path[n - 1]);
+        }
+        path = next;
+    }
+    path
 }
 
 /// Least distance from the straight chords between consecutive camera positions to any surface.
@@ -369,7 +377,7 @@ pub fn action_script(
     rng: &mut ChaCha8Rng,
 ) -> Result<Trajectory, TrajectoryError> {
     let duration_s = scene.spec.frames as f32 / script.fps as f32;
-    let cells = scene.walkable_cells();
+    let cells = scene.walkable_lattice(CELL_M);
     let mut closest = f32::INFINITY;
     for _ in 0..200 {
         let position = cells[rng.random_range(0..cells.len())];

@@ -4,8 +4,8 @@
 
 use std::f32::consts::TAU;
 
+use crate::paths::{PathScene, cut_corners};
 use diorama_layouts::geom::{Vec2, Vec3};
-use diorama_layouts::nav::door_step;
 use diorama_layouts::{Apartment, NavGrid};
 use parry3d::math::Pose;
 use parry3d::query::{PointQuery, Ray, RayCast};
@@ -173,15 +173,13 @@ pub fn walkthrough(
     spec: &WalkthroughSpec,
     rng: &mut ChaCha8Rng,
 ) -> Result<Trajectory, TrajectoryError> {
-    // The grid's radius leaves room for the corner cutting of the smoothing (at most half a cell diagonal).
-    // Fine cells let the camera through passages barely wider than twice its clearance, as between rooms.
-    let cell = 0.05;
-    let grid = NavGrid::build_apartment(apartment, spec.clearance_m + cell * 0.75, cell, spec.eye_height_m);
-    let entrance = apartment.entrance_room();
-    let walkable = grid.reachable_from(door_step(entrance, entrance.entrance(), grid.radius_m + cell));
-    if !walkable.iter().any(|&f| f) {
-        return Err(TrajectoryError::NoWalkableSpace(spec.clearance_m));
-    }
+    tour(&PathScene::new(apartment, spec)?, rng)
+}
+
+/// [`walkthrough`] on a scene's walkable floor.
+pub fn tour(scene: &PathScene<'_>, rng: &mut ChaCha8Rng) -> Result<Trajectory, TrajectoryError> {
+    let (apartment, spec, shapes) = (scene.apartment, scene.spec(), &scene.shapes);
+    let (grid, walkable) = (&scene.grid, &scene.walkable);
     // A tour visits every room: each needs floor the camera can reach from the entrance.
     for l in &apartment.rooms {
         let inside = (0..grid.ny)
@@ -192,7 +190,6 @@ pub fn walkthrough(
             return Err(TrajectoryError::RoomUnreachable { room, id, clearance_m: spec.clearance_m });
         }
     }
-    let shapes = SceneShapes::new(apartment);
     let order = tour_order(apartment);
     let mut best: Option<Trajectory> = None;
     let mut closest = f32::INFINITY;
@@ -201,18 +198,18 @@ pub fn walkthrough(
     let mut sparse = false;
     for ring in [0.5f32, 0.3, 0.7, 0.4, 0.6] {
         let phase = rng.random_range(0.0..TAU);
-        let Some(loop_pts) = ring_loop(apartment, &order, &grid, &walkable, ring, phase) else { continue };
+        let Some(loop_pts) = ring_loop(apartment, &order, grid, walkable, ring, phase) else { continue };
         let poses = frame_poses(apartment, &loop_pts, spec);
         // The camera moves along the loop, and a consumer interpolating between frames along the chords: both
         // keep the clearance.
-        let along_loop = continuous_clearance(&shapes, &loop_pts, spec);
-        let min_clearance = along_loop.min(crate::paths::chord_clearance(&shapes, &poses));
+        let along_loop = continuous_clearance(shapes, &loop_pts, spec);
+        let min_clearance = along_loop.min(crate::paths::chord_clearance(shapes, &poses));
         closest = closest.min(min_clearance);
         sparse |= along_loop >= spec.clearance_m && min_clearance < spec.clearance_m;
         if min_clearance < spec.clearance_m {
             continue;
         }
-        let unseen = unseen_objects(apartment, &shapes, &poses, &spec.intrinsics);
+        let unseen = unseen_objects(apartment, shapes, &poses, &spec.intrinsics);
         let kind = if apartment.rooms.len() > 1 { "room_tour" } else { "walkthrough" };
         let t =
             Trajectory { kind, poses, min_clearance_m: min_clearance, unseen_objects: unseen, ..Default::default() };
@@ -283,18 +280,7 @@ fn ring_loop(
         let seg = grid.shortest_path(cells[k], cells[(k + 1) % cells.len()])?;
         path.extend(seg.into_iter().skip(1).map(|c| grid.center(c)));
     }
-    // Corner cutting (Chaikin) keeps each point inside the triangle of a grid vertex and its neighbours' midpoints.
-    for _ in 0..3 {
-        let n = path.len();
-        let mut next = Vec::with_capacity(2 * n);
-        for i in 0..n {
-            let (a, b) = (path[i], path[(i + 1) % n]);
-            next.push(a * 0.75 + b * 0.25);
-            next.push(a * 0.25 + b * 0.75);
-        }
-        path = next;
-    }
-    Some(path)
+    Some(cut_corners(path, true))
 }
 
 /// Position on the closed polyline at arc-length fraction `u` in [0, 1).
@@ -398,21 +384,20 @@ fn probe_points(o: &diorama_layouts::SceneObject) -> Vec<Vec3> {
 /// Objects that no frame sees: a probe point is seen when it projects inside the image and the first surface
 /// on the ray to it belongs to the object itself.
 pub fn unseen_objects(apartment: &Apartment, shapes: &SceneShapes, poses: &[CameraPose], k: &Intrinsics) -> Vec<u32> {
-    apartment
-        .furniture()
-        .filter(|o| {
-            let probes = probe_points(o);
-            !poses.iter().any(|pose| {
-                probes.iter().any(|&p| {
-                    let p_c = pose.camera_from_world(p);
-                    let Some((u, v)) = k.project(p_c) else { return false };
-                    let inside = u >= 1.0 && v >= 1.0 && u <= k.width as f32 - 1.0 && v <= k.height as f32 - 1.0;
-                    inside && p_c.z > 0.05 && shapes.first_hit(pose.position, p) == Some(o.id)
-                })
-            })
+    apartment.furniture().filter(|o| !seen_in(o, shapes, poses, k)).map(|o| o.id).collect()
+}
+
+/// Whether some frame sees a probe point of `o` (see [`unseen_objects`]).
+pub fn seen_in(o: &diorama_layouts::SceneObject, shapes: &SceneShapes, poses: &[CameraPose], k: &Intrinsics) -> bool {
+    let probes = probe_points(o);
+    poses.iter().any(|pose| {
+        probes.iter().any(|&p| {
+            let p_c = pose.camera_from_world(p);
+            let Some((u, v)) = k.project(p_c) else { return false };
+            let inside = u >= 1.0 && v >= 1.0 && u <= k.width as f32 - 1.0 && v <= k.height as f32 - 1.0;
+            inside && p_c.z > 0.05 && shapes.first_hit(pose.position, p) == Some(o.id)
         })
-        .map(|o| o.id)
-        .collect()
+    })
 }
 
 #[cfg(test)]

@@ -27,6 +27,11 @@ fn scene(seed: u64) -> Option<(Apartment, Trajectory, Intrinsics)> {
     Some((apartment, t, k))
 }
 
+/// The built-in manifest's categories that can hold a drawer.
+fn drawer_categories() -> Vec<String> {
+    Manifest::builtin().categories.iter().filter(|(_, c)| c.drawers).map(|(k, _)| k.clone()).collect()
+}
+
 fn plan(apartment: &Apartment, t: &Trajectory, k: &Intrinsics, seed: u64) -> SceneDynamics {
     let spec = DynamicsSpec {
         events: 5,
@@ -36,6 +41,7 @@ fn plan(apartment: &Apartment, t: &Trajectory, k: &Intrinsics, seed: u64) -> Sce
         frames: FRAMES,
         speed_m_s: 0.4,
         clearance_m: 0.2,
+        drawer_categories: drawer_categories(),
     };
     plan_dynamics(apartment, &t.poses, k, &spec, &[], &mut ChaCha8Rng::seed_from_u64(seed ^ 0xd1))
 }
@@ -50,13 +56,8 @@ fn moving_objects_never_interpenetrate_and_dropped_ones_come_to_rest() {
         let dynamics = plan(&apartment, &t, &k, seed);
         assert_eq!(dynamics, plan(&apartment, &t, &k, seed), "seed {seed}: the same seed, the same motions");
         // As the pipeline does: drawers join the scene, their furniture hollowed.
-        for (room, o) in &dynamics.added {
-            apartment.rooms.iter_mut().find(|l| l.room.id == *room).unwrap().objects.push(o.clone());
-        }
-        for (id, parts) in &dynamics.reshaped {
-            let host = apartment.rooms.iter_mut().flat_map(|l| l.objects.iter_mut()).find(|o| o.id == *id).unwrap();
-            host.parts = parts.clone();
-        }
+        dynamics.apply_to(&mut apartment);
+        assert_eq!(apartment.objects().filter(|o| o.category == "drawer").count(), dynamics.reshaped.len());
         for m in &dynamics.motions {
             *placed.entry(m.kind.name()).or_insert(0) += 1;
             assert_eq!(m.poses.len(), FRAMES as usize);
@@ -160,12 +161,11 @@ fn doors_open_before_the_camera_comes_through_and_touch_nothing() {
             frames,
             speed_m_s: 0.4,
             clearance_m: 0.2,
+            drawer_categories: drawer_categories(),
         };
         let d = plan_dynamics(&apartment, &t.poses, &k, &spec, &[], &mut ChaCha8Rng::seed_from_u64(seed));
         assert_eq!(d.added.len(), d.motions.len());
-        for (room, leaf) in &d.added {
-            apartment.rooms.iter_mut().find(|l| l.room.id == *room).unwrap().objects.push(leaf.clone());
-        }
+        d.apply_to(&mut apartment);
         let solid: Vec<_> = apartment.objects().filter(|o| !o.flat).collect();
         for m in &d.motions {
             opened += 1;

@@ -68,7 +68,7 @@ fn paths_coverage(
     walk: &WalkthroughSpec,
     rng: &mut ChaCha8Rng,
 ) -> Result<Trajectory, TrajectoryError> {
-    coverage::coverage(&PathScene::new(apartment, walk, 0.0)?, &coverage_spec(), rng)
+    coverage::coverage(&PathScene::new(apartment, walk)?, &coverage_spec(), rng)
 }
 
 fn jitter() -> JitterSpec {
@@ -86,12 +86,12 @@ fn plan(apartment: &Apartment, kind: &str, shaken: bool, seed: u64) -> Result<Tr
     let mut t = match kind {
         "orbit" => {
             let spec = OrbitSpec { radius_m: [0.9, 2.0], sweep_rad: 2.0 * PI, min_sweep_rad: PI / 2.0 };
-            paths::orbit(&PathScene::new(apartment, &padded, 0.0)?, &spec, &mut rng)?
+            paths::orbit(&PathScene::new(apartment, &padded)?, &spec, &mut rng)?
         }
         "actions" => {
             let motion = ActionMotion { speed_m_s: 0.5, turn_rate_rad_s: 45f32.to_radians() };
             let spec = ScriptSpec { actions: Vec::new(), motion, fps: FPS };
-            paths::action_script(&PathScene::new(apartment, &padded, 0.0)?, &spec, &mut rng)?
+            paths::action_script(&PathScene::new(apartment, &padded)?, &spec, &mut rng)?
         }
         "coverage" => paths_coverage(apartment, &padded, &mut rng)?,
         _ => walkthrough(apartment, &padded, &mut rng)?,
@@ -146,7 +146,7 @@ fn action_scripts_move_exactly_as_commanded() {
     let mut checked = 0;
     for seed in 0..20u64 {
         let Some(apartment) = room(seed) else { continue };
-        let scene = PathScene::new(&apartment, &walk, 0.0).unwrap();
+        let scene = PathScene::new(&apartment, &walk).unwrap();
         let Ok(t) = paths::action_script(&scene, &spec, &mut ChaCha8Rng::seed_from_u64(seed)) else { continue };
         let start = t.script_start.unwrap();
         // The commanded motion, integrated here in closed form: walk 0.8 m at 0.4 m/s (2 s), turn 70 degrees
@@ -195,7 +195,7 @@ fn action_scripts_move_exactly_as_commanded() {
 fn a_script_longer_than_the_video_is_refused_with_both_durations() {
     let apartment = (0..10).find_map(room).unwrap();
     let walk = walk_spec(24);
-    let scene = PathScene::new(&apartment, &walk, 0.0).unwrap();
+    let scene = PathScene::new(&apartment, &walk).unwrap();
     let motion = ActionMotion { speed_m_s: 0.5, turn_rate_rad_s: 1.0 };
     let spec = ScriptSpec { actions: vec![Action::Forward { distance_m: 3.0 }], motion, fps: FPS };
     let err = paths::action_script(&scene, &spec, &mut ChaCha8Rng::seed_from_u64(0)).unwrap_err();
@@ -242,7 +242,7 @@ fn still_views_keep_the_clearance_and_show_their_share_of_an_object() {
     let mut checked = 0;
     for seed in 0..40u64 {
         let Some(apartment) = room(seed) else { continue };
-        let scene = PathScene::new(&apartment, &walk, 0.0).unwrap();
+        let scene = PathScene::new(&apartment, &walk).unwrap();
         let t = coverage::stills(&scene, 12, 0.5, &mut ChaCha8Rng::seed_from_u64(seed)).expect("still views");
         assert_eq!((t.kind, t.poses.len()), ("stills", 12));
         let shapes = SceneShapes::new(&apartment);
