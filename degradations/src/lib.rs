@@ -1,7 +1,18 @@
-//! Physical image-formation models applied to rendered frames (issue 6 fills this crate in).
-//!
-//! What exists now is the contract every model will keep: the order of the camera pipeline and the record of
-//! what was applied to a frame (`frames.jsonl` `degradations`). Pure: no IO, no GPU.
+//! Physical image-formation models applied to rendered frames (`../shared/spec/degradations.md`): the scene's
+//! medium and particles, optics, shutter, sensor, image processing and codec, each with physical parameters,
+//! severity levels 1 to 5 and a record of what was applied to every frame. Pure and seeded: no IO, no GPU. What
+//! needs the renderer (sub-frames over the exposure and the aperture, the medium along every ray) is planned
+//! here and integrated there; the rest runs on the rendered linear radiance.
+
+pub mod camera;
+pub mod digital;
+pub mod optics;
+pub mod sensor;
+pub mod spec;
+pub mod weather;
+
+pub use camera::{CameraModel, FrameInput, FrameOutput, SubFrame, VideoCodec};
+pub use spec::{DegradationSpec, Kind, Resolved, SpecError, resolve_set};
 
 use std::collections::BTreeMap;
 
@@ -28,7 +39,8 @@ pub struct AppliedDegradation {
     pub kind: String,
     #[serde(skip)]
     pub stage: Stage,
-    pub severity: u8,
+    /// The level asked for (1 to 5); null when the config gave physical parameters only.
+    pub severity: Option<u8>,
     pub params: BTreeMap<String, f64>,
 }
 
@@ -38,15 +50,17 @@ pub enum ChainError {
         "`{later}` ({later_stage:?}) cannot follow `{earlier}` ({earlier_stage:?}): image formation runs medium -> optics -> shutter -> sensor -> image processing -> codec"
     )]
     OutOfOrder { earlier: String, earlier_stage: Stage, later: String, later_stage: Stage },
-    #[error("severity {severity} of `{kind}` is outside 0..=5")]
+    #[error("severity {severity} of `{kind}` is outside 1..=5")]
     Severity { kind: String, severity: u8 },
 }
 
 /// Checks that a chain of degradations respects the order of image formation and the severity scale.
 pub fn check_chain(chain: &[AppliedDegradation]) -> Result<(), ChainError> {
     for d in chain {
-        if d.severity > 5 {
-            return Err(ChainError::Severity { kind: d.kind.clone(), severity: d.severity });
+        if let Some(s) = d.severity
+            && !(1..=5).contains(&s)
+        {
+            return Err(ChainError::Severity { kind: d.kind.clone(), severity: s });
         }
     }
     for w in chain.windows(2) {
@@ -67,7 +81,12 @@ mod tests {
     use super::*;
 
     fn d(kind: &str, stage: Stage, severity: u8) -> AppliedDegradation {
-        AppliedDegradation { kind: kind.into(), stage, severity, params: BTreeMap::from([("exposure_s".into(), 0.01)]) }
+        AppliedDegradation {
+            kind: kind.into(),
+            stage,
+            severity: Some(severity),
+            params: BTreeMap::from([("exposure_s".into(), 0.01)]),
+        }
     }
 
     #[test]

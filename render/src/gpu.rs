@@ -80,6 +80,9 @@ pub struct RenderSettings {
     /// Also read back the linear HDR luminance (RGBA half floats, cd/m²), before exposure and tone mapping
     /// (of frames rendered without sub-frames).
     pub read_radiance: bool,
+    /// Also read back the linear HDR luminance integrated over an exposure's sub-frames (RGBA f32, cd/m²),
+    /// of frames rendered with sub-frames: the input of the degradations' camera model.
+    pub read_linear: bool,
     /// Most sub-frames one exposure may integrate ([`Renderer::render_exposures`]); 0 for none.
     pub max_subframes: u32,
 }
@@ -93,6 +96,7 @@ impl Default for RenderSettings {
             sun_shadow_map_px: 2048,
             read_rgba8: false,
             read_radiance: false,
+            read_linear: false,
             max_subframes: 0,
         }
     }
@@ -142,12 +146,25 @@ pub struct Exposure<'a> {
     /// vertices with mover slot k + 1 (see [`crate::mesh::SceneMesh::assign_mover`]); slots past its end stay at
     /// rest. Sub-frames use the frame's.
     pub movers: &'a [[[f32; 4]; 4]],
+    /// Where the moving objects are at each sub-frame's instant (entry k for sub-frame k, laid out like
+    /// `movers`); empty: every sub-frame uses `movers`.
+    pub subframe_movers: &'a [Vec<[[f32; 4]; 4]>],
+    /// A homogeneous medium (fog, haze) along every camera ray of the colour: `[beta (1/m), airlight r, g, b
+    /// (cd/m²)]`; beta 0 for clear air. Background (sky) pixels see the airlight (an infinitely deep medium).
+    pub medium: [f32; 4],
 }
 
 impl<'a> Exposure<'a> {
     /// A frame with no sub-frames and nothing moving.
     pub fn still(camera: FrameCamera) -> Exposure<'a> {
-        Exposure { ground_truth: camera, subframes: &[], row_weights: &[], movers: &[] }
+        Exposure {
+            ground_truth: camera,
+            subframes: &[],
+            row_weights: &[],
+            movers: &[],
+            subframe_movers: &[],
+            medium: [0.0; 4],
+        }
     }
 }
 
@@ -160,6 +177,9 @@ pub struct FrameImages<'a> {
     /// Linear luminance per RGB channel (cd/m²) as IEEE half floats, RGBA; empty unless
     /// `RenderSettings::read_radiance`. Convert with [`half_to_f32`].
     pub radiance_rgba16f: &'a [u16],
+    /// Linear luminance per RGB channel (cd/m²) integrated over the exposure's sub-frames, RGBA f32; empty
+    /// unless `RenderSettings::read_linear` and the frame has sub-frames.
+    pub linear_rgba32f: &'a [f32],
     /// z-depth along the optical axis in metres; 0 where nothing was drawn.
     pub depth_m: &'a [f32],
     /// Object id per pixel; 0 for background.
@@ -203,6 +223,8 @@ struct FrameUniform {
     zones: [GpuZone; MAX_ZONES],
     /// world_from_rest per mover slot (column-major); slot 0 is the static scene.
     movers: [[f32; 16]; MAX_MOVER_SLOTS],
+    /// x: the medium's extinction (1/m, 0 for none); yzw: its airlight (cd/m²).
+    fog: [f32; 4],
 }
 
 #[repr(C)]
@@ -260,6 +282,9 @@ struct Slot {
     yuv: wgpu::Buffer,
     rgba: Option<wgpu::Buffer>,
     radiance: Option<wgpu::Buffer>,
+    linear: Option<wgpu::Buffer>,
+    /// Whether the pending frame copied its accumulator into `linear`.
+    linear_pending: bool,
     instance: wgpu::Buffer,
     depth: wgpu::Buffer,
     normal: wgpu::Buffer,
@@ -270,6 +295,7 @@ struct Slot {
     yuv_cpu: Vec<u8>,
     rgba_cpu: Vec<u8>,
     radiance_cpu: Vec<u16>,
+    linear_cpu: Vec<f32>,
     instance_cpu: Vec<u16>,
     depth_cpu: Vec<f32>,
     normal_cpu: Vec<u8>,
@@ -368,6 +394,7 @@ pub struct Renderer {
     yuv_layout: YuvLayout,
     yuv_buffer: wgpu::Buffer,
     rgba_buffer: wgpu::Buffer,
+    accum_buffer: wgpu::Buffer,
     finish_bind_group: wgpu::BindGroup,
     slots: Vec<Slot>,
     scene: Option<LoadedScene>,
@@ -615,6 +642,9 @@ impl Renderer {
                     yuv: staging("yuv readback", yuv_layout.bytes() as u64),
                     rgba: settings.read_rgba8.then(|| staging("rgba readback", (px * 4) as u64)),
                     radiance: settings.read_radiance.then(|| staging("radiance readback", image(8))),
+                    linear: (settings.read_linear && subframes > 0)
+                        .then(|| staging("linear readback", (px * 16) as u64)),
+                    linear_pending: false,
                     instance: staging("instance readback", image(2)),
                     depth: staging("depth readback", image(4)),
                     normal: staging("normal readback", image(4)),
@@ -624,6 +654,7 @@ impl Renderer {
                     yuv_cpu: vec![0; yuv_layout.bytes()],
                     rgba_cpu: if settings.read_rgba8 { vec![0; px * 4] } else { Vec::new() },
                     radiance_cpu: if settings.read_radiance { vec![0; px * 4] } else { Vec::new() },
+                    linear_cpu: Vec::new(),
                     instance_cpu: vec![0; px],
                     depth_cpu: vec![0.0; px],
                     normal_cpu: vec![0; px * 4],
@@ -653,6 +684,7 @@ impl Renderer {
             yuv_layout,
             yuv_buffer,
             rgba_buffer,
+            accum_buffer,
             finish_bind_group,
             slots,
             scene: None,
@@ -927,8 +959,15 @@ impl Renderer {
         Ok(())
     }
 
-    fn camera_uniform(&self, scene: &LoadedScene, cam: &FrameCamera, movers: &[[[f32; 4]; 4]]) -> FrameUniform {
+    fn camera_uniform(
+        &self,
+        scene: &LoadedScene,
+        cam: &FrameCamera,
+        movers: &[[[f32; 4]; 4]],
+        medium: [f32; 4],
+    ) -> FrameUniform {
         let mut u = scene.uniform;
+        u.fog = medium;
         for (k, slot) in u.movers.iter_mut().enumerate() {
             let m = if k == 0 { None } else { movers.get(k - 1) };
             *slot = column_major(m.unwrap_or(&IDENTITY4));
@@ -961,7 +1000,12 @@ impl Renderer {
         if let Some(scene) = &self.scene {
             let cams = std::iter::once(cam).chain(exposure.subframes);
             for (i, c) in cams.enumerate() {
-                let u = self.camera_uniform(scene, c, exposure.movers);
+                // Slot 0 (ground truth) and sub-frames without their own object poses use the frame's.
+                let movers = match i {
+                    0 => exposure.movers,
+                    _ => exposure.subframe_movers.get(i - 1).map_or(exposure.movers, Vec::as_slice),
+                };
+                let u = self.camera_uniform(scene, c, movers, exposure.medium);
                 self.queue.write_buffer(&self.frame_uniform, i as u64 * self.uniform_stride, bytemuck::bytes_of(&u));
             }
         }
@@ -974,7 +1018,7 @@ impl Renderer {
             flags: [u32::from(self.settings.read_rgba8), u32::from(!exposure.subframes.is_empty()), 0, 0],
         };
         self.queue.write_buffer(&self.finish_uniform, 0, bytemuck::bytes_of(&finish));
-        self.encode_scene_passes(&mut enc, exposure.subframes.len());
+        self.encode_scene_passes(&mut enc, exposure.subframes.len(), exposure.medium);
         {
             let mut pass =
                 enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("finish"), timestamp_writes: None });
@@ -1013,15 +1057,27 @@ impl Renderer {
         if let Some(rgba) = &s.rgba {
             enc.copy_buffer_to_buffer(&self.rgba_buffer, 0, rgba, 0, None);
         }
+        let linear = s.linear.as_ref().filter(|_| !exposure.subframes.is_empty());
+        if let Some(linear) = linear {
+            enc.copy_buffer_to_buffer(&self.accum_buffer, 0, linear, 0, None);
+        }
         let submission = self.queue.submit([enc.finish()]);
-        let buffers =
-            [Some(&s.yuv), s.rgba.as_ref(), s.radiance.as_ref(), Some(&s.instance), Some(&s.depth), Some(&s.normal)];
+        let buffers = [
+            Some(&s.yuv),
+            s.rgba.as_ref(),
+            s.radiance.as_ref(),
+            linear,
+            Some(&s.instance),
+            Some(&s.depth),
+            Some(&s.normal),
+        ];
         for buf in buffers.into_iter().flatten() {
             let tx = s.mapped_tx.clone();
             buf.map_async(wgpu::MapMode::Read, .., move |r| {
                 let _ = tx.send(r);
             });
         }
+        self.slots[slot].linear_pending = linear.is_some();
         self.slots[slot].pending = Some((index, submission));
         self.timings.submit += started.elapsed();
     }
@@ -1029,7 +1085,7 @@ impl Renderer {
     /// The ground-truth pass, then the colour pass: single-sampled, it only shades the surfaces the ground-truth
     /// pass's depth test chose; multisampled, it keeps its own z-buffer (a multisampled depth prepass cost
     /// lavapipe more than it saved).
-    fn encode_scene_passes(&self, enc: &mut wgpu::CommandEncoder, subframes: usize) {
+    fn encode_scene_passes(&self, enc: &mut wgpu::CommandEncoder, subframes: usize, medium: [f32; 4]) {
         let attach = |view, resolve_target, clear, store| {
             Some(wgpu::RenderPassColorAttachment {
                 view,
@@ -1052,7 +1108,13 @@ impl Renderer {
         // Where nothing is drawn (through a window, above a balcony) the colour is the sky; instance 0 and depth
         // 0 mark it as background.
         let resolved = self.color.resolved_view.as_ref();
-        let hdr = attach(&self.color.hdr_view, resolved, self.sky, if resolved.is_some() { discard } else { store });
+        // Through a medium, the sky is infinitely far: it shows the airlight.
+        let sky = if medium[0] > 0.0 {
+            wgpu::Color { r: medium[1] as f64, g: medium[2] as f64, b: medium[3] as f64, a: 1.0 }
+        } else {
+            self.sky
+        };
+        let hdr = attach(&self.color.hdr_view, resolved, sky, if resolved.is_some() { discard } else { store });
         let ground_truth = [
             attach(&gt.instance_view, None, none, store),
             attach(&gt.depth_out_view, None, none, store),
@@ -1117,7 +1179,10 @@ impl Renderer {
         self.device
             .poll(wgpu::PollType::Wait { submission_index: Some(submission), timeout: None })
             .map_err(|e| RenderError::Readback(e.to_string()))?;
-        let buffers = 4 + usize::from(self.settings.read_rgba8) + usize::from(self.settings.read_radiance);
+        let buffers = 4
+            + usize::from(self.settings.read_rgba8)
+            + usize::from(self.settings.read_radiance)
+            + usize::from(self.slots[slot].linear_pending);
         for _ in 0..buffers {
             self.slots[slot]
                 .mapped_rx
@@ -1143,6 +1208,11 @@ impl Renderer {
                 bytemuck::cast_slice_mut(&mut s.radiance_cpu),
             )?;
         }
+        s.linear_cpu.clear();
+        if let Some(linear) = s.linear.as_ref().filter(|_| s.linear_pending) {
+            s.linear_cpu.resize(w * h * 4, 0.0);
+            unpack(linear, w * 16, w * 16, h, bytemuck::cast_slice_mut(&mut s.linear_cpu))?;
+        }
         unpack(
             &s.instance,
             padded_row(self.width, 2) as usize,
@@ -1161,6 +1231,7 @@ impl Renderer {
             yuv: Yuv420 { y: luma, u, v, y_stride: l.y_stride, c_stride: l.c_stride },
             color_rgba8: &s.rgba_cpu,
             radiance_rgba16f: &s.radiance_cpu,
+            linear_rgba32f: &s.linear_cpu,
             depth_m: &s.depth_cpu,
             instance: &s.instance_cpu,
             normal_rgba8: &s.normal_cpu,
@@ -1829,7 +1900,7 @@ mod tests {
         let weights: Vec<f32> =
             (0..2).flat_map(|k| (0..h).map(move |row| f32::from((row < h / 2) == (k == 0)))).collect();
         let subframes = [cam(0.0), cam(0.3)];
-        let exposure = Exposure { ground_truth: cam(0.15), subframes: &subframes, row_weights: &weights, movers: &[] };
+        let exposure = Exposure { subframes: &subframes, row_weights: &weights, ..Exposure::still(cam(0.15)) };
         let mut spliced = None;
         r.render_exposures(&[exposure], |f| -> Result<(), E> {
             spliced = Some((f.color_rgba8.to_vec(), f.instance.to_vec()));
@@ -1849,7 +1920,7 @@ mod tests {
         let weights3 = vec![1.0 / 3.0; 3 * h as usize];
         let e = r
             .render_exposures(
-                &[Exposure { ground_truth: cam(0.0), subframes: &three, row_weights: &weights3, movers: &[] }],
+                &[Exposure { subframes: &three, row_weights: &weights3, ..Exposure::still(cam(0.0)) }],
                 |_| Ok::<(), E>(()),
             )
             .unwrap_err();

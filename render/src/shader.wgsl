@@ -46,6 +46,9 @@ struct Frame {
     zones: array<Zone, 8>,
     // world_from_rest of each mover slot (slot 0: the static scene, identity).
     movers: array<mat4x4<f32>, 16>,
+    // A homogeneous medium along every camera ray (fog, haze): x: extinction beta (1/m, 0 for none);
+    // yzw: its airlight (cd/m², the radiance of an infinitely deep medium).
+    fog: vec4<f32>,
 };
 
 @group(0) @binding(0) var<uniform> frame: Frame;
@@ -295,7 +298,17 @@ fn ground_truth(in: VsOut, front: bool) -> GroundTruth {
 // The colour pass alone (when colour is multisampled and the ground truth is not).
 @fragment
 fn fs_color(in: VsOut, @builtin(front_facing) front: bool) -> @location(0) vec4<f32> {
-    return vec4<f32>(shade(in, front), 1.0);
+    return vec4<f32>(through_medium(shade(in, front), in.world), 1.0);
+}
+
+// Koschmieder: transmittance exp(-beta * ray length) (the Euclidean distance to the camera, not z-depth),
+// plus airlight for what the medium scatters in.
+fn through_medium(radiance: vec3<f32>, world: vec3<f32>) -> vec3<f32> {
+    if (frame.fog.x <= 0.0) {
+        return radiance;
+    }
+    let t = exp(-frame.fog.x * distance(world, frame.camera_position.xyz));
+    return radiance * t + frame.fog.yzw * (1.0 - t);
 }
 
 // The ground-truth pass alone.
