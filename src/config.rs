@@ -33,6 +33,7 @@ pub struct Config {
     pub qa: QaConfig,
     pub render: RenderConfig,
     pub output: OutputConfig,
+    pub degradations: DegradationsConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -348,6 +349,15 @@ impl RenderConfig {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+pub struct DegradationsConfig {
+    /// Scene i takes set i modulo the number of sets; no sets: every scene is clean.
+    pub sets: Vec<Vec<diorama_degradations::DegradationSpec>>,
+    /// Also write clean.mp4 (the same trajectory without degradations) for a degraded scene.
+    pub clean_video: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct OutputConfig {
     pub depth: bool,
     pub instance: bool,
@@ -374,6 +384,7 @@ impl Default for Config {
             qa: QaConfig::default(),
             render: RenderConfig::default(),
             output: OutputConfig::default(),
+            degradations: DegradationsConfig::default(),
         }
     }
 }
@@ -432,6 +443,23 @@ impl Default for CameraConfig {
 impl Default for QaConfig {
     fn default() -> Self {
         QaConfig { enabled: true, min_visible_px: 300, max_per_type: 4, min_abs_distance_m: 0.2 }
+    }
+}
+
+impl Default for DegradationsConfig {
+    fn default() -> Self {
+        DegradationsConfig { sets: Vec::new(), clean_video: false }
+    }
+}
+
+impl Config {
+    /// The resolved degradation set of scene `index` (empty when the build is clean).
+    pub fn degradation_set(&self, index: u32) -> Vec<diorama_degradations::Resolved> {
+        let sets = &self.degradations.sets;
+        if sets.is_empty() {
+            return Vec::new();
+        }
+        diorama_degradations::resolve_set(&sets[index as usize % sets.len()]).expect("validated with the config")
     }
 }
 
@@ -631,6 +659,23 @@ impl Config {
                 "render.backend",
                 format!("must be \"auto\", \"vulkan\" or \"gl\", got \"{}\"", self.render.backend),
             );
+        }
+        for (i, set) in self.degradations.sets.iter().enumerate() {
+            if let Err(e) = diorama_degradations::resolve_set(set) {
+                return bad("degradations.sets", format!("set {i}: {e}"));
+            }
+            let kinds: Vec<_> = set.iter().map(|d| d.kind.as_str()).collect();
+            let geometric = kinds.iter().find(|k| ["distortion", "fisheye"].contains(k));
+            if let Some(k) = geometric
+                && self.output.motion
+            {
+                return bad(
+                    "degradations.sets",
+                    format!(
+                        "set {i}: `{k}` warps the image, and motion vectors are not warped yet; turn output.motion off"
+                    ),
+                );
+            }
         }
         if self.output.video_crf > 51 {
             return bad("output.video_crf", format!("must be 0 to 51, got {}", self.output.video_crf));

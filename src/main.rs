@@ -34,6 +34,10 @@ enum Command {
         /// Override the config's number of scenes.
         #[arg(long)]
         scenes: Option<u32>,
+        /// Replace the config's degradation sets: one set per flag, entries joined by `+`, each
+        /// `type[:severity][:param=value]`, e.g. `--degrade low_light:3+rain:2 --degrade fog:mor_m=150`.
+        #[arg(long, value_name = "SET")]
+        degrade: Vec<String>,
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
@@ -77,7 +81,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Build { config, out, seed, scenes, quiet } => {
+        Command::Build { config, out, seed, scenes, degrade, quiet } => {
             let (mut cfg, dir) = match &config {
                 Some(path) => (Config::from_file(path)?, path.parent().map(|p| p.to_path_buf())),
                 None => (Config::default(), None),
@@ -87,6 +91,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if let Some(n) = scenes {
                 cfg.scenes = n;
+            }
+            if !degrade.is_empty() {
+                cfg.degradations.sets = degrade
+                    .iter()
+                    .map(|d| diorama_degradations::parse_set(d).with_context(|| format!("--degrade {d}")))
+                    .collect::<anyhow::Result<_>>()?;
             }
             cfg.validate("command line")?;
             let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(0) };
@@ -103,7 +113,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let s = |d: std::time::Duration| d.as_secs_f64();
             eprintln!(
                 "built {} scenes, {} frames, {} questions into {} in {:.1} s ({:.1} frames/s) on {}\n  \
-                 layout {:.2} s, render {:.2} s, readback {:.2} s, encode {:.2} s, emit {:.2} s",
+                 layout {:.2} s, render {:.2} s, readback {:.2} s, degrade {:.2} s, encode {:.2} s, emit {:.2} s",
                 summary.scenes,
                 summary.frames,
                 summary.questions,
@@ -114,6 +124,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 s(t.layout),
                 s(t.render),
                 s(t.readback),
+                s(t.degrade),
                 s(t.encode),
                 s(t.emit),
             );

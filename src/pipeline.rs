@@ -12,7 +12,9 @@ use diorama_sim::dynamics::RigidPose;
 use diorama_sim::motion::motion_vectors_with_objects;
 use diorama_sim::qa::{self, QaSpec};
 use diorama_sim::seed;
-use diorama_sim::silhouette::{unoccluded_px, unoccluded_px_mesh};
+use diorama_sim::silhouette::{
+    LensPixels, unoccluded_px, unoccluded_px_mesh, unoccluded_px_mesh_through, unoccluded_px_through,
+};
 use diorama_sim::visibility::{FrameVisibility, VisibilitySummary};
 
 use crate::config::Config;
@@ -36,6 +38,8 @@ pub enum BuildError {
     Render(#[from] RenderError),
     #[error(transparent)]
     Emit(#[from] EmitError),
+    #[error("scene {scene}: {cause}")]
+    Camera { scene: String, cause: diorama_degradations::camera::CameraError },
 }
 
 /// Seconds spent in each stage, summed over the build.
@@ -47,8 +51,10 @@ pub struct StageTimes {
     pub render: Duration,
     /// Copying frames out of the staging buffers.
     pub readback: Duration,
-    /// H.264 encoding (colour conversion included).
+    /// Video encoding (colour conversion included).
     pub encode: Duration,
+    /// The camera model of degraded scenes on the CPU (particles, optics, sensor, ISP, JPEG).
+    pub degrade: Duration,
     /// Visibility counting, PNG maps, JSON records, questions and hashes.
     pub emit: Duration,
     pub total: Duration,
@@ -111,8 +117,13 @@ pub fn build(
     // Config errors only the manifest reveals: catch them before touching the output folder.
     plan::check_against_manifest(config, &manifest)?;
     let dir = OutputDir::prepare(out)?;
-    let settings =
-        diorama_render::RenderSettings { read_rgba8: config.trajectory.has_stills(), ..config.render.settings() };
+    let degrading = !config.degradations.sets.is_empty();
+    let settings = diorama_render::RenderSettings {
+        read_rgba8: config.trajectory.has_stills(),
+        read_linear: degrading,
+        max_subframes: if degrading { diorama_degradations::camera::MAX_SUBFRAMES as u32 } else { 0 },
+        ..config.render.settings()
+    };
     let mut renderer = Renderer::with_settings(config.camera.width, config.camera.height, settings)?;
     let mut times = StageTimes::default();
     let mut entries = Vec::new();
@@ -125,12 +136,13 @@ pub fn build(
         let planned = plan::plan_scene(config, &manifest, index)?;
         times.layout += t0.elapsed();
         let id = scene_id(index);
-        let (files, questions) = emit_scene(config, &dir, &id, &planned, &mut renderer, &mut times, progress)?;
+        let (files, questions, qa_bytes) =
+            emit_scene(config, index, &dir, &id, &planned, &mut renderer, &mut times, progress)?;
         for q in &questions {
             *question_counts.entry(q.question_type.to_string()).or_default() += 1;
         }
         let t1 = Instant::now();
-        all_qa.extend_from_slice(&records::qa_lines(&id, &questions));
+        all_qa.extend_from_slice(&qa_bytes);
         progress.scene_done(&id, planned.attempts, planned.apartment.furniture().count(), questions.len());
         entries.push(SceneEntry { scene_id: id, seed: planned.scene_seed, files });
         times.emit += t1.elapsed();
@@ -198,15 +210,17 @@ struct FrameScratch {
     unoccluded: Vec<(u32, u32)>,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn emit_scene(
     config: &Config,
+    index: u32,
     dir: &OutputDir,
     id: &str,
     planned: &plan::PlannedScene,
     renderer: &mut Renderer,
     times: &mut StageTimes,
     progress: &mut dyn Progress,
-) -> Result<(BTreeMap<String, String>, Vec<qa::Question>), BuildError> {
+) -> Result<(BTreeMap<String, String>, Vec<qa::Question>, Vec<u8>), BuildError> {
     let cam = &config.camera;
     let out = &config.output;
     let stills = planned.trajectory.kind == "stills";
@@ -224,16 +238,35 @@ fn emit_scene(
     .collect();
     let mut writer: SceneWriter = dir.scene(id, &subdirs)?;
     let class_of = &planned.semantic_of;
-    let mut video = VideoWriter::create(
-        &writer.path("video.mp4"),
-        cam.width,
-        cam.height,
+    // The scene's camera model: what its degradation set asks the renderer to integrate and the CPU to do.
+    let poses = &planned.trajectory.poses;
+    let speeds = diorama_sim::paths::centre_speeds_px_s(
+        poses,
+        &planned.intrinsics,
         cam.fps,
-        out.video_crf,
-        &out.video_preset,
-    )?;
+        diorama_degradations::camera::BLUR_REFERENCE_DEPTH_M as f32,
+    );
+    let mut camera_rng = seed::stream(planned.scene_seed, "degradations/camera");
+    let particle_seed = planned.scene_seed ^ 0xd1e5_0000_0000_0001;
+    let model = diorama_degradations::CameraModel::new(
+        config.degradation_set(index),
+        pinhole(&planned.intrinsics),
+        cam.fps as f64,
+        &speeds,
+        particle_seed,
+        &mut camera_rng,
+    )
+    .map_err(|cause| BuildError::Camera { scene: id.to_string(), cause })?;
+    let degraded = !model.is_clean();
+    let default_codec = diorama_degradations::VideoCodec::H264 { crf: out.video_crf };
+    let codec = model.codec.unwrap_or(default_codec);
+    let mut video =
+        VideoWriter::create(&writer.path("video.mp4"), cam.width, cam.height, cam.fps, codec, &out.video_preset)?;
     renderer.load_scene(&planned.mesh, &planned.lighting);
     let cameras = plan::frame_cameras(&planned.trajectory, &planned.intrinsics, &planned.ev100);
+    // A distorting lens renders a wider pinhole canvas and warps it (and every label map) to the output.
+    let canvas = model.canvas();
+    let canvas_k = diorama_sim::camera::Intrinsics { fx: canvas.fx, fy: canvas.fy, ..planned.intrinsics };
     let mut summary = VisibilitySummary::with_salient_px(config.qa.min_visible_px);
     let mut frames_jsonl = Vec::new();
     let mut scratch = FrameScratch::default();
@@ -249,15 +282,76 @@ fn emit_scene(
     let dynamics = &planned.dynamics;
     let movers: Vec<Vec<[[f32; 4]; 4]>> =
         (0..cameras.len()).map(|k| dynamics.motions.iter().map(|m| m.poses[k].row_major()).collect()).collect();
-    let exposures: Vec<Exposure<'_>> =
+    let clean_exposures: Vec<Exposure<'_>> =
         cameras.iter().zip(&movers).map(|(c, m)| Exposure { movers: m, ..Exposure::still(*c) }).collect();
+    if degraded && config.degradations.clean_video {
+        let mut clean =
+            VideoWriter::create(&writer.path("clean.mp4"), w, h, cam.fps, default_codec, &out.video_preset)?;
+        renderer.render_exposures(&clean_exposures, |f: FrameImages<'_>| -> Result<(), BuildError> {
+            let t_enc = Instant::now();
+            clean.push_yuv(&f.yuv)?;
+            times.encode += t_enc.elapsed();
+            Ok(())
+        })?;
+        clean.finish()?;
+        writer.record("clean.mp4")?;
+    }
+    let shutter = ShutterPlan::new(&model, config, planned, &cameras, &movers, canvas_k);
+    let exposures: Vec<Exposure<'_>> =
+        if degraded { shutter.exposures(&cameras, &movers, &planned.ev100, &model) } else { clean_exposures };
+    let lens_pixels = model.warp.as_ref().map(|warp| {
+        let to_output = move |u: f32, v: f32| warp.canvas_to_output(u, v);
+        (warp.sources(), to_output)
+    });
+    let outdoors = outdoor_test(&planned.apartment);
+    let mut frame_degradations: Vec<Vec<diorama_degradations::AppliedDegradation>> = Vec::new();
     renderer.render_exposures(&exposures, |f: FrameImages<'_>| -> Result<(), BuildError> {
-        let t_enc = Instant::now();
-        video.push_yuv(&f.yuv)?;
-        times.encode += t_enc.elapsed();
-        let t_emit = Instant::now();
         let k = f.index;
-        let mut vis = FrameVisibility::from_instance_map(f.instance, w, h);
+        // The camera model (degraded scenes) or the renderer's own finish (clean ones).
+        let warped = model.warp.as_ref().map(|warp| {
+            let normals: Vec<[u8; 4]> = f.normal_rgba8.chunks_exact(4).map(|p| [p[0], p[1], p[2], p[3]]).collect();
+            (
+                warp.warp_nearest(f.instance, 0u16),
+                warp.warp_nearest(f.depth_m, 0.0f32),
+                warp.warp_nearest(&normals, [0u8; 4]),
+            )
+        });
+        let (instance, depth_m): (&[u16], &[f32]) = match &warped {
+            Some((i, d, _)) => (i, d),
+            None => (f.instance, f.depth_m),
+        };
+        let normal_rgba8: std::borrow::Cow<'_, [u8]> = match &warped {
+            Some((_, _, n)) => std::borrow::Cow::Owned(n.iter().flatten().copied().collect()),
+            None => std::borrow::Cow::Borrowed(f.normal_rgba8),
+        };
+        let mut still_rgb: Option<Vec<u8>> = None;
+        let mut still_jpeg: Option<Vec<u8>> = None;
+        if degraded {
+            let t_deg = Instant::now();
+            let formed = shutter
+                .form(&model, &f, k as usize, planned, &outdoors, &speeds)
+                .map_err(|cause| BuildError::Camera { scene: id.to_string(), cause })?;
+            times.degrade += t_deg.elapsed();
+            let t_enc = Instant::now();
+            let (y, u, v) = diorama_degradations::sensor::srgb8_to_yuv420(&formed.rgb8, w as usize, h as usize);
+            let c_stride = (w as usize).div_ceil(2);
+            video.push_yuv(&diorama_render::Yuv420 { y: &y, u: &u, v: &v, y_stride: w as usize, c_stride })?;
+            times.encode += t_enc.elapsed();
+            frame_degradations.push(formed.applied);
+            still_jpeg = formed.jpeg;
+            still_rgb = Some(formed.rgb8);
+        } else {
+            let t_enc = Instant::now();
+            video.push_yuv(&f.yuv)?;
+            times.encode += t_enc.elapsed();
+            let mut applied = Vec::new();
+            if let Some(c) = model.codec {
+                applied.push(codec_record(&model, c));
+            }
+            frame_degradations.push(applied);
+        }
+        let t_emit = Instant::now();
+        let mut vis = FrameVisibility::from_instance_map(instance, w, h);
         let pose = &planned.trajectory.poses[k as usize];
         scratch.unoccluded.clear();
         scratch.unoccluded.extend(planned.apartment.objects().map(|o| {
@@ -266,17 +360,22 @@ fn emit_scene(
                 Some(m) => std::borrow::Cow::Owned(o.parts.iter().map(|p| m.apply_primitive(p)).collect()),
                 None => std::borrow::Cow::Borrowed(&o.parts),
             };
-            let k_ = &planned.intrinsics;
-            match planned.asset_triangles.get(&o.id) {
-                Some(tris) => match moved {
-                    Some(m) => {
-                        let tris: Vec<_> = tris.iter().map(|t| t.map(|v| m.apply(v))).collect();
-                        (o.id, unoccluded_px_mesh(&parts, &tris, pose, k_, CYLINDER_SEGMENTS, NEAR_M))
-                    }
-                    None => (o.id, unoccluded_px_mesh(&parts, tris, pose, k_, CYLINDER_SEGMENTS, NEAR_M)),
-                },
-                None => (o.id, unoccluded_px(&parts, pose, k_, CYLINDER_SEGMENTS, NEAR_M)),
-            }
+            let k_ = &canvas_k;
+            let lens =
+                lens_pixels.as_ref().map(|(source, to_output)| LensPixels { source, width: w, height: h, to_output });
+            let moved_tris: Option<Vec<[diorama_layouts::geom::Vec3; 3]>> =
+                match (planned.asset_triangles.get(&o.id), moved) {
+                    (Some(tris), Some(m)) => Some(tris.iter().map(|t| t.map(|v| m.apply(v))).collect()),
+                    _ => None,
+                };
+            let tris = moved_tris.as_deref().or(planned.asset_triangles.get(&o.id).map(Vec::as_slice));
+            let px = match (tris, &lens) {
+                (Some(t), Some(l)) => unoccluded_px_mesh_through(&parts, t, pose, k_, CYLINDER_SEGMENTS, NEAR_M, l),
+                (Some(t), None) => unoccluded_px_mesh(&parts, t, pose, k_, CYLINDER_SEGMENTS, NEAR_M),
+                (None, Some(l)) => unoccluded_px_through(&parts, pose, k_, CYLINDER_SEGMENTS, NEAR_M, l),
+                (None, None) => unoccluded_px(&parts, pose, k_, CYLINDER_SEGMENTS, NEAR_M),
+            };
+            (o.id, px)
         }));
         vis.add_unoccluded(&scratch.unoccluded);
         summary.add(k, &vis);
@@ -291,29 +390,38 @@ fn emit_scene(
                 Some(records::MovedObject::new(o, &m.poses[k as usize]))
             })
             .collect();
-        records::frame_line(k, cam.fps, &camera, &moved, &vis, &mut frames_jsonl);
+        let applied = frame_degradations.last().map(Vec::as_slice).unwrap_or_default();
+        records::frame_line(k, cam.fps, &camera, &moved, &vis, applied, &mut frames_jsonl);
         if stills {
-            let rel = format!("images/{k}.png");
-            scratch.rgb.clear();
-            scratch.rgb.extend(f.color_rgba8.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]));
-            let encoded = png_rgb8(w, h, &scratch.rgb, png::Compression::Fast, &mut scratch.png);
-            writer.write_image(&rel, encoded, &scratch.png)?;
+            if let Some(jpeg) = still_jpeg {
+                // A still with a JPEG degradation is that JPEG file.
+                writer.write_image(&format!("images/{k}.jpg"), Ok(()), &jpeg)?;
+            } else {
+                let rel = format!("images/{k}.png");
+                scratch.rgb.clear();
+                match &still_rgb {
+                    Some(rgb) => scratch.rgb.extend_from_slice(rgb),
+                    None => scratch.rgb.extend(f.color_rgba8.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]])),
+                }
+                let encoded = png_rgb8(w, h, &scratch.rgb, png::Compression::Fast, &mut scratch.png);
+                writer.write_image(&rel, encoded, &scratch.png)?;
+            }
         }
         if out.instance {
             let rel = format!("instance/{k}.png");
-            let encoded = png_u16(w, h, f.instance, &mut scratch.be, &mut scratch.png);
+            let encoded = png_u16(w, h, instance, &mut scratch.be, &mut scratch.png);
             writer.write_image(&rel, encoded, &scratch.png)?;
         }
         if out.depth {
             let rel = format!("depth/{k}.png");
-            depth_to_mm(f.depth_m, &mut scratch.u16_px);
+            depth_to_mm(depth_m, &mut scratch.u16_px);
             let encoded = png_u16(w, h, &scratch.u16_px, &mut scratch.be, &mut scratch.png);
             writer.write_image(&rel, encoded, &scratch.png)?;
         }
         if out.semantic {
             let rel = format!("semantic/{k}.png");
             scratch.u16_px.clear();
-            scratch.u16_px.extend(f.instance.iter().map(|&i| class_of.get(i as usize).copied().unwrap_or(0)));
+            scratch.u16_px.extend(instance.iter().map(|&i| class_of.get(i as usize).copied().unwrap_or(0)));
             let encoded = png_u16(w, h, &scratch.u16_px, &mut scratch.be, &mut scratch.png);
             writer.write_image(&rel, encoded, &scratch.png)?;
         }
@@ -321,9 +429,9 @@ fn emit_scene(
             let rel = format!("normal/{k}.png");
             scratch.rgb.clear();
             // Background (alpha 0) is black: (-1, -1, -1) is no unit normal.
-            scratch.rgb.extend(
-                f.normal_rgba8.chunks_exact(4).flat_map(|p| if p[3] == 0 { [0; 3] } else { [p[0], p[1], p[2]] }),
-            );
+            scratch
+                .rgb
+                .extend(normal_rgba8.chunks_exact(4).flat_map(|p| if p[3] == 0 { [0; 3] } else { [p[0], p[1], p[2]] }));
             let encoded = png_rgb8(w, h, &scratch.rgb, png::Compression::Fast, &mut scratch.png);
             writer.write_image(&rel, encoded, &scratch.png)?;
         }
@@ -369,7 +477,8 @@ fn emit_scene(
     } else {
         Vec::new()
     };
-    writer.write("qa.jsonl", &records::qa_lines(id, &questions))?;
+    let qa_bytes = records::qa_lines(id, &questions, &frame_degradations);
+    writer.write("qa.jsonl", &qa_bytes)?;
     let lights = plan::light_records(&planned.lighting);
     let facts = SceneFacts {
         scene_id: id,
@@ -396,5 +505,188 @@ fn emit_scene(
     let encoded = png_rgb8(pw, ph, &rgb, png::Compression::default(), &mut png);
     writer.write_image("plan.png", encoded, &png)?;
     times.emit += t_emit.elapsed();
-    Ok((writer.into_files(), questions))
+    Ok((writer.into_files(), questions, qa_bytes))
+}
+
+fn pinhole(k: &diorama_sim::camera::Intrinsics) -> diorama_degradations::optics::Pinhole {
+    diorama_degradations::optics::Pinhole { fx: k.fx, fy: k.fy, cx: k.cx, cy: k.cy, width: k.width, height: k.height }
+}
+
+/// The record of a codec-only set (the frames themselves came from the renderer's clean finish).
+fn codec_record(
+    model: &diorama_degradations::CameraModel,
+    codec: diorama_degradations::VideoCodec,
+) -> diorama_degradations::AppliedDegradation {
+    use diorama_degradations::{Kind, VideoCodec};
+    let (kind, name, value) = match codec {
+        VideoCodec::H264 { crf } => (Kind::H264, "crf", crf as f64),
+        VideoCodec::H265 { crf } => (Kind::H265, "crf", crf as f64),
+        VideoCodec::H264Bitrate { bits_per_s } => (Kind::Bitrate, "bits_per_s", bits_per_s as f64),
+    };
+    diorama_degradations::AppliedDegradation {
+        kind: kind.name().to_string(),
+        stage: kind.stage(),
+        severity: model.set.iter().find(|r| r.kind == kind).and_then(|r| r.severity),
+        params: BTreeMap::from([(name.to_string(), value)]),
+    }
+}
+
+/// Whether a world point is outdoors: on a balcony, or outside every indoor room (through a window).
+fn outdoor_test(apartment: &diorama_layouts::Apartment) -> impl Fn([f64; 3]) -> bool + '_ {
+    move |p: [f64; 3]| {
+        let q = diorama_layouts::geom::Vec2::new(p[0] as f32, p[1] as f32);
+        !apartment.rooms.iter().any(|l| {
+            let r = &l.room;
+            // Indoor rooms hold their air up to the ceiling (and a wall's thickness above it).
+            !r.outdoor && r.contains(q) && p[2] >= -0.3 && p[2] <= (r.height_m + 0.3) as f64
+        })
+    }
+}
+
+/// What a degraded scene's renderer integrates per frame: sub-frame cameras over the shutter window and the
+/// aperture, their row weights and object poses, and the medium.
+struct ShutterPlan {
+    subframes: Vec<diorama_degradations::SubFrame>,
+    row_weights: Vec<f32>,
+    /// Per frame, per sub-frame: the cameras, and where the moving objects are.
+    cameras: Vec<Vec<diorama_render::FrameCamera>>,
+    movers: Vec<Vec<Vec<[[f32; 4]; 4]>>>,
+    fps: f64,
+}
+
+impl ShutterPlan {
+    fn new(
+        model: &diorama_degradations::CameraModel,
+        config: &Config,
+        planned: &plan::PlannedScene,
+        frame_cameras: &[diorama_render::FrameCamera],
+        _movers: &[Vec<[[f32; 4]; 4]>],
+        canvas: diorama_sim::camera::Intrinsics,
+    ) -> ShutterPlan {
+        let fps = config.camera.fps as f64;
+        let subframes = model.subframe_plan();
+        let window = model.window_s();
+        let times: Vec<f32> = subframes.iter().map(|s| (s.dt_s + window / 2.0) as f32).collect();
+        let row_weights = diorama_render::shutter::row_weights(
+            &times,
+            model.exposure_s.unwrap_or(0.0) as f32,
+            model.readout_s as f32,
+            canvas.height,
+        );
+        let poses = &planned.trajectory.poses;
+        let focus = model.lens.map(|l| l.focus_distance_m);
+        let mut cameras = Vec::with_capacity(poses.len());
+        let mut movers = Vec::with_capacity(poses.len());
+        for (k, frame) in frame_cameras.iter().enumerate() {
+            let mut per = Vec::with_capacity(subframes.len());
+            let mut moving = Vec::with_capacity(subframes.len());
+            for s in &subframes {
+                let pose = diorama_sim::paths::pose_at(poses, k, (s.dt_s * fps) as f32);
+                let m = pose.world_from_camera;
+                // A lens sample moves the centre of projection across the aperture and shifts the principal
+                // point so the focus plane stays put (an off-axis frustum).
+                let [lx, ly] = s.lens_m;
+                let offset = m * diorama_layouts::geom::Vec3::new(lx, ly, 0.0);
+                let (dcx, dcy) = match focus {
+                    Some(f) => (canvas.fx * lx / f, canvas.fy * ly / f),
+                    None => (0.0, 0.0),
+                };
+                per.push(diorama_render::FrameCamera {
+                    world_from_camera: [m.row(0).to_array(), m.row(1).to_array(), m.row(2).to_array()],
+                    position: (pose.position + offset).to_array(),
+                    fx: canvas.fx,
+                    fy: canvas.fy,
+                    cx: canvas.cx + dcx,
+                    cy: canvas.cy + dcy,
+                    ev100: frame.ev100,
+                });
+                let dt_frames = (s.dt_s * fps) as f32;
+                moving.push(
+                    planned
+                        .dynamics
+                        .motions
+                        .iter()
+                        .map(|mo| {
+                            let n = mo.poses.len();
+                            let (a, b, t) = if (dt_frames >= 0.0 && k + 1 < n) || k == 0 {
+                                (k, (k + 1).min(n - 1), dt_frames)
+                            } else {
+                                (k - 1, k, 1.0 + dt_frames)
+                            };
+                            mo.poses[a].lerp(&mo.poses[b], t).row_major()
+                        })
+                        .collect(),
+                );
+            }
+            cameras.push(per);
+            movers.push(moving);
+        }
+        ShutterPlan { subframes, row_weights, cameras, movers, fps }
+    }
+
+    fn exposures<'a>(
+        &'a self,
+        frame_cameras: &[diorama_render::FrameCamera],
+        movers: &'a [Vec<[[f32; 4]; 4]>],
+        ev100: &[f32],
+        model: &diorama_degradations::CameraModel,
+    ) -> Vec<Exposure<'a>> {
+        let canvas = model.canvas();
+        frame_cameras
+            .iter()
+            .enumerate()
+            .map(|(k, c)| Exposure {
+                ground_truth: diorama_render::FrameCamera { fx: canvas.fx, fy: canvas.fy, ..*c },
+                subframes: &self.cameras[k],
+                row_weights: &self.row_weights,
+                movers: &movers[k],
+                subframe_movers: &self.movers[k],
+                medium: model.medium(metered_cd_m2(ev100[k])),
+            })
+            .collect()
+    }
+
+    /// Forms frame `k`'s image through the camera model.
+    fn form(
+        &self,
+        model: &diorama_degradations::CameraModel,
+        f: &FrameImages<'_>,
+        k: usize,
+        planned: &plan::PlannedScene,
+        outdoors: &dyn Fn([f64; 3]) -> bool,
+        speeds: &[f64],
+    ) -> Result<diorama_degradations::FrameOutput, diorama_degradations::camera::CameraError> {
+        let linear: Vec<[f32; 4]> = f.linear_rgba32f.chunks_exact(4).map(|p| [p[0], p[1], p[2], p[3]]).collect();
+        let half = model.window_s() / 2.0;
+        let poses = &planned.trajectory.poses;
+        let at = |dt_s: f64| {
+            let p = diorama_sim::paths::pose_at(poses, k, (dt_s * self.fps) as f32);
+            let m = p.world_from_camera;
+            diorama_degradations::weather::CameraAt {
+                world_from_camera: [0, 1, 2].map(|i| m.row(i).to_array().map(|x| x as f64)),
+                position: p.position.to_array().map(|x| x as f64),
+            }
+        };
+        let t = k as f64 / self.fps;
+        let input = diorama_degradations::FrameInput {
+            k: k as u32,
+            linear: &linear,
+            depth_m: f.depth_m,
+            metered_cd_m2: metered_cd_m2(planned.ev100[k]),
+            open: at(-half),
+            close: at(half),
+            t_open_s: t - half,
+            t_close_s: t + half,
+            outdoors,
+            centre_speed_px_s: speeds[k],
+        };
+        let _ = &self.subframes;
+        let mut rng = seed::stream(planned.scene_seed, &format!("degradations/frame/{k}"));
+        model.process(&input, &mut rng)
+    }
+}
+
+/// The luminance auto-exposure renders as middle grey at an exposure value (ISO 100, K = 12.5).
+fn metered_cd_m2(ev100: f32) -> f64 {
+    2f64.powf(ev100 as f64) * 12.5 / 100.0
 }

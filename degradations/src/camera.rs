@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use rand::Rng;
 
-use crate::digital::{bin_area, binned_size, jpeg_roundtrip, resize_bilinear};
+use crate::digital::{bin_area, binned_size, jpeg_encode, resize_bilinear};
 use crate::optics::{
     Distortion, LensDrop, Pinhole, PixelWarp, ThinLens, apply_lens_drops, chromatic_scales, disk_samples, lens_drops,
     vignetting,
@@ -93,7 +93,10 @@ pub struct FrameInput<'a> {
 }
 
 pub struct FrameOutput {
+    /// The frame as the model sees it: 8-bit sRGB, after a per-frame JPEG when the set has one.
     pub rgb8: Vec<u8>,
+    /// That JPEG's bytes (a still is written as this file).
+    pub jpeg: Option<Vec<u8>>,
     pub applied: Vec<AppliedDegradation>,
 }
 
@@ -329,12 +332,14 @@ impl CameraModel {
                 cx: canvas.cx as f64,
                 cy: canvas.cy as f64,
             };
-            // A particle needs a visible streak span even for an instant shutter: a 1/250 s minimum.
-            let (t0, t1) = if input.t_close_s - input.t_open_s < 1.0 / 250.0 {
-                let mid = (input.t_open_s + input.t_close_s) / 2.0;
-                (mid - 1.0 / 500.0, mid + 1.0 / 500.0)
-            } else {
+            // Streaks last the exposure: the one the renderer integrated, or else the one auto-exposure picks
+            // for this light (the frame itself is then rendered as an instant).
+            let (t0, t1) = if self.exposure_s.is_some() {
                 (input.t_open_s, input.t_close_s)
+            } else {
+                let mid = (input.t_open_s + input.t_close_s) / 2.0;
+                let t = self.body.auto_exposure(input.metered_cd_m2).0;
+                (mid - t / 2.0, mid + t / 2.0)
             };
             let stats =
                 draw_particles(field, &mut target, &input.open, &input.close, t0, t1, *near, radiance, input.outdoors);
@@ -489,9 +494,15 @@ impl CameraModel {
         }
         let mut rgb8: Vec<u8> = display.iter().flat_map(|c| display_to_srgb8(*c)).collect();
         // (6) Codec: JPEG per frame (video codecs are applied by the emitter to the whole clip).
+        let mut jpeg = None;
         if let Some(q) = self.jpeg {
-            rgb8 = jpeg_roundtrip(&rgb8, w as u32, h as u32, q).map_err(|e| CameraError::Jpeg(e.to_string()))?;
-            params.insert(Kind::Jpeg, rec(&[("quality", q as f64)]));
+            let bytes = jpeg_encode(&rgb8, w as u32, h as u32, q).map_err(|e| CameraError::Jpeg(e.to_string()))?;
+            rgb8 = image::load_from_memory_with_format(&bytes, image::ImageFormat::Jpeg)
+                .map_err(|e| CameraError::Jpeg(e.to_string()))?
+                .to_rgb8()
+                .into_raw();
+            params.insert(Kind::Jpeg, rec(&[("quality", q as f64), ("bytes", bytes.len() as f64)]));
+            jpeg = Some(bytes);
         }
         match self.codec {
             Some(VideoCodec::H264 { crf }) => drop(params.insert(Kind::H264, rec(&[("crf", crf as f64)]))),
@@ -512,7 +523,7 @@ impl CameraModel {
             .collect();
         applied.sort_by_key(|a| (a.stage, Kind::parse(&a.kind)));
         debug_assert_eq!(check_chain(&applied), Ok(()));
-        Ok(FrameOutput { rgb8, applied })
+        Ok(FrameOutput { rgb8, jpeg, applied })
     }
 
     fn find(&self, kind: Kind) -> Option<&Resolved> {

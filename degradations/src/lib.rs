@@ -12,7 +12,7 @@ pub mod spec;
 pub mod weather;
 
 pub use camera::{CameraModel, FrameInput, FrameOutput, SubFrame, VideoCodec};
-pub use spec::{DegradationSpec, Kind, Resolved, SpecError, resolve_set};
+pub use spec::{DegradationSpec, Kind, Resolved, SpecError, parse_set, resolve_set};
 
 use std::collections::BTreeMap;
 

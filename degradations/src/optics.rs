@@ -67,10 +67,13 @@ pub enum Distortion {
 }
 
 impl Distortion {
-    /// Brown-Conrady with only `k1`, chosen so that the point at normalized radius `r_corner` moves by
-    /// `corner_pct` percent (negative: barrel).
+    /// Brown-Conrady with only `k1`, chosen so that the ray imaged at the output's corner (normalized radius
+    /// `r_corner`) moved there by `corner_pct` percent of its undistorted radius (negative: barrel, the ray came
+    /// from further out): `r_corner = r_u (1 + k1 r_u²)` with `r_u = r_corner / (1 + pct/100)`.
     pub fn radial_for_corner(corner_pct: f32, r_corner: f32) -> Distortion {
-        Distortion::BrownConrady { k1: corner_pct / 100.0 / (r_corner * r_corner), k2: 0.0, p1: 0.0, p2: 0.0, k3: 0.0 }
+        let d = corner_pct / 100.0;
+        let r_u = r_corner / (1.0 + d);
+        Distortion::BrownConrady { k1: d / (r_u * r_u), k2: 0.0, p1: 0.0, p2: 0.0, k3: 0.0 }
     }
 
     /// Distorted normalized coordinates of the undistorted ones (the ray's `X/Z, Y/Z`).
@@ -212,6 +215,11 @@ impl PixelWarp {
         let (x, y) = ((u - self.canvas.cx) / self.canvas.fx, (v - self.canvas.cy) / self.canvas.fy);
         let [xd, yd] = self.distortion.map_or([x, y], |d| d.distort(x, y));
         [self.output.fx * xd + self.output.cx, self.output.fy * yd + self.output.cy]
+    }
+
+    /// Per output pixel, the canvas point its (green) ray samples; NaN where the lens has none.
+    pub fn sources(&self) -> &[[f32; 2]] {
+        &self.src[1]
     }
 
     /// The canvas point an output pixel (green channel) samples, or None where the lens has no ray.
@@ -390,6 +398,15 @@ mod tests {
                 let [ux, uy] = d.undistort(xd, yd).unwrap();
                 assert!((ux - x).abs() < 1e-5 && (uy - y).abs() < 1e-5, "{d:?}: ({x},{y}) -> ({ux},{uy})");
             }
+        }
+    }
+
+    #[test]
+    fn corner_percentage_is_the_corner_rays_radial_shift() {
+        for pct in [-2.0f32, -10.0, -25.0, 5.0] {
+            let d = Distortion::radial_for_corner(pct, 0.9);
+            let [x, _] = d.undistort(0.9, 0.0).expect("the corner has a ray");
+            assert!(((0.9 - x) / x * 100.0 - pct).abs() < 1e-3 * pct.abs().max(1.0) + 1e-4, "{pct}: {x}");
         }
     }
 

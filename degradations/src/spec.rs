@@ -250,10 +250,47 @@ pub enum SpecError {
     Conflict { a: &'static str, b: &'static str, why: &'static str },
     #[error("`{0}` appears twice in one set")]
     Twice(&'static str),
+    #[error("{0}")]
+    Syntax(String),
 }
 
 fn known_types() -> String {
     Kind::ALL.map(Kind::name).join(", ")
+}
+
+/// Parses a set written on one line (for command lines and sweeps): entries joined by `+`, each `type`, then
+/// `:severity` and/or `:param=value` parts, e.g. `low_light:3+rain:rate_mm_h=25+jpeg:2:quality=40`.
+pub fn parse_set(text: &str) -> Result<Vec<DegradationSpec>, SpecError> {
+    let mut out = Vec::new();
+    for entry in text.split('+').map(str::trim).filter(|e| !e.is_empty()) {
+        let mut parts = entry.split(':').map(str::trim);
+        let kind = parts.next().unwrap_or_default().to_string();
+        let mut spec = DegradationSpec { kind, severity: None, params: BTreeMap::new() };
+        for part in parts {
+            match part.split_once('=') {
+                Some((name, value)) => {
+                    let v: f64 = value
+                        .trim()
+                        .parse()
+                        .map_err(|_| SpecError::Syntax(format!("`{part}`: `{value}` is not a number")))?;
+                    spec.params.insert(name.trim().to_string(), v);
+                }
+                None => {
+                    let s: u8 = part.parse().map_err(|_| {
+                        SpecError::Syntax(format!("`{part}` in `{entry}` is neither a severity (1-5) nor param=value"))
+                    })?;
+                    spec.severity = Some(s);
+                }
+            }
+        }
+        resolve(&spec)?;
+        out.push(spec);
+    }
+    if out.is_empty() {
+        return Err(SpecError::Syntax(format!("`{text}` names no degradation")));
+    }
+    resolve_set(&out)?;
+    Ok(out)
 }
 
 /// Resolves one entry: the level's values (level 3 for parameters a severity-less entry leaves out), then the
@@ -366,6 +403,19 @@ mod tests {
         assert!(e.contains("needs a `severity`"), "{e}");
         let e = resolve_set(&[spec("h264", Some(1), &[]), spec("h265", Some(2), &[])]).unwrap_err().to_string();
         assert!(e.contains("one codec"), "{e}");
+    }
+
+    #[test]
+    fn one_line_sets_parse() {
+        let set = parse_set("low_light:3 + rain:rate_mm_h=25 + jpeg:2:quality=40").unwrap();
+        assert_eq!(set.len(), 3);
+        assert_eq!(set[0], spec("low_light", Some(3), &[]));
+        assert_eq!(set[1], spec("rain", None, &[("rate_mm_h", 25.0)]));
+        assert_eq!(set[2], spec("jpeg", Some(2), &[("quality", 40.0)]));
+        let e = parse_set("fog:hard").unwrap_err().to_string();
+        assert!(e.contains("hard"), "{e}");
+        assert!(parse_set("").is_err());
+        assert!(parse_set("h264:1+h265:1").is_err());
     }
 
     #[test]

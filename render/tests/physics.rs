@@ -192,4 +192,3 @@ fn medium_transmittance_follows_the_ray_length() {
     assert_eq!(depth[0], 0.0);
     assert!((img[0] - airlight).abs() < 1e-3 * airlight, "sky {}", img[0]);
 }
-

@@ -106,7 +106,8 @@ impl RigidPose {
         ]
     }
 
-    fn lerp(&self, other: &RigidPose, f: f32) -> RigidPose {
+    /// The pose a fraction `f` of the way to `other` (slerp, lerp).
+    pub fn lerp(&self, other: &RigidPose, f: f32) -> RigidPose {
         RigidPose {
             rotation: self.rotation.slerp(other.rotation, f),
             translation: self.translation.lerp(other.translation, f),

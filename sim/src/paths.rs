@@ -551,6 +551,38 @@ pub fn camera_velocities(poses: &[CameraPose], fps: u32) -> Vec<CameraVelocity> 
         .collect()
 }
 
+/// The camera between frames: `dt_frames` (a fraction of a frame, either sign) from frame `k`, interpolating
+/// the neighbouring poses (position linearly, rotation by slerp), extrapolating past the ends.
+pub fn pose_at(poses: &[CameraPose], k: usize, dt_frames: f32) -> CameraPose {
+    let n = poses.len();
+    if n < 2 || dt_frames == 0.0 {
+        return poses[k];
+    }
+    let (a, b, t) =
+        if (dt_frames > 0.0 && k + 1 < n) || k == 0 { (k, k + 1, dt_frames) } else { (k - 1, k, 1.0 + dt_frames) };
+    let (pa, pb) = (&poses[a], &poses[b]);
+    let (qa, qb) = (Quat::from_mat3(&pa.world_from_camera), Quat::from_mat3(&pb.world_from_camera));
+    CameraPose {
+        world_from_camera: Mat3::from_quat(qa.slerp(qb, t).normalize()),
+        position: pa.position + (pb.position - pa.position) * t,
+    }
+}
+
+/// Per frame, how fast (pixels per second) the image of the point `depth_m` ahead of the camera moves: what
+/// sets the length of motion blur at the image centre.
+pub fn centre_speeds_px_s(poses: &[CameraPose], k: &crate::camera::Intrinsics, fps: u32, depth_m: f32) -> Vec<f64> {
+    (0..poses.len())
+        .map(|i| {
+            let p = poses[i].position + poses[i].forward() * depth_m;
+            let (a, b) = (pose_at(poses, i, -0.5), pose_at(poses, i, 0.5));
+            match (k.project(a.camera_from_world(p)), k.project(b.camera_from_world(p))) {
+                (Some(u), Some(v)) => (((u.0 - v.0).powi(2) + (u.1 - v.1).powi(2)).sqrt() * fps as f32) as f64,
+                _ => 0.0,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -632,5 +664,21 @@ mod tests {
             assert!(turn <= 3f32.sqrt() * 0.5f32.to_radians() + 1e-4, "{turn}");
         }
         assert!(moved > 0.003, "the shake is there: {moved}");
+    }
+    #[test]
+    fn poses_between_frames_interpolate_and_the_centre_speed_follows_a_pan() {
+        // A pan at 1 rad/s at 30 fps: the image centre moves f * omega px/s.
+        let k = crate::camera::Intrinsics::from_hfov(320, 240, 1.2);
+        let poses: Vec<CameraPose> =
+            (0..5).map(|i| CameraPose::from_yaw_pitch(Vec3::new(1.0, 2.0, 1.5), i as f32 / 30.0, 0.0)).collect();
+        let mid = pose_at(&poses, 2, 0.5);
+        let yaw = mid.forward().y.atan2(mid.forward().x);
+        assert!((yaw - 2.5 / 30.0).abs() < 1e-5, "{yaw}");
+        let before = pose_at(&poses, 0, -0.5);
+        assert!((before.forward().y.atan2(before.forward().x) + 0.5 / 30.0).abs() < 1e-5);
+        let speeds = centre_speeds_px_s(&poses, &k, 30, 2.5);
+        for s in speeds {
+            assert!((s / k.fx as f64 - 1.0).abs() < 1e-3, "{s} vs {}", k.fx);
+        }
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use diorama_degradations::AppliedDegradation;
 use diorama_layouts::geom::{Mat3, Vec3};
 use diorama_layouts::{Apartment, Constraint, Layout, Obb, Primitive};
 use diorama_sim::dynamics::{RigidPose, SceneDynamics};
@@ -644,7 +645,7 @@ struct FrameRecord<'a> {
     camera_velocity: VelocityRecord,
     objects: &'a [MovedObject],
     visibility: Vec<VisibilityRecord>,
-    degradations: [(); 0],
+    degradations: &'a [AppliedDegradation],
 }
 
 #[derive(Serialize)]
@@ -683,6 +684,7 @@ pub fn frame_line(
     camera: &FrameCameraFacts<'_>,
     moved: &[MovedObject],
     vis: &FrameVisibility,
+    degradations: &[AppliedDegradation],
     out: &mut Vec<u8>,
 ) {
     let rec = FrameRecord {
@@ -705,7 +707,7 @@ pub fn frame_line(
                 bbox_2d: o.bbox_2d,
             })
             .collect(),
-        degradations: [],
+        degradations,
     };
     serde_json::to_writer(&mut *out, &rec).expect("frame record serialises");
     out.push(b'\n');
@@ -717,7 +719,29 @@ struct Provenance<'a> {
     definition: &'a str,
     /// Numeric questions have no wrong options to keep a margin from: null.
     margin: Option<f64>,
-    degradations: [(); 0],
+    /// What the question's frames went through: each type applied to any frame of `frames`, its level, and on
+    /// how many of those frames.
+    degradations: Vec<QuestionDegradation>,
+}
+
+#[derive(Serialize)]
+struct QuestionDegradation {
+    #[serde(rename = "type")]
+    kind: String,
+    severity: Option<u8>,
+    frames: u32,
+}
+
+/// The degradations of frames `first..=last`, in image-formation order.
+fn question_degradations(per_frame: &[Vec<AppliedDegradation>], frames: [u32; 2]) -> Vec<QuestionDegradation> {
+    let mut seen: BTreeMap<(diorama_degradations::Stage, String), (Option<u8>, u32)> = BTreeMap::new();
+    let (a, b) = (frames[0] as usize, (frames[1] as usize + 1).min(per_frame.len()));
+    for applied in per_frame.get(a..b).unwrap_or_default() {
+        for d in applied {
+            seen.entry((d.stage, d.kind.clone())).or_insert((d.severity, 0)).1 += 1;
+        }
+    }
+    seen.into_iter().map(|((_, kind), (severity, frames))| QuestionDegradation { kind, severity, frames }).collect()
 }
 
 #[derive(Serialize)]
@@ -736,7 +760,7 @@ struct QuestionRecord<'a> {
 }
 
 /// Lines of a scene's qa.jsonl.
-pub fn qa_lines(scene_id: &str, questions: &[Question]) -> Vec<u8> {
+pub fn qa_lines(scene_id: &str, questions: &[Question], frame_degradations: &[Vec<AppliedDegradation>]) -> Vec<u8> {
     let mut out = Vec::new();
     for (i, q) in questions.iter().enumerate() {
         let rec = QuestionRecord {
@@ -754,7 +778,7 @@ pub fn qa_lines(scene_id: &str, questions: &[Question]) -> Vec<u8> {
                 object_ids: &q.object_ids,
                 definition: q.definition,
                 margin: None,
-                degradations: [],
+                degradations: question_degradations(frame_degradations, q.frames),
             },
         };
         serde_json::to_writer(&mut out, &rec).expect("question serialises");

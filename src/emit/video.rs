@@ -1,10 +1,12 @@
-//! H.264 in MP4 through ffmpeg-next (libx264, yuv420p). The renderer hands over Y'CbCr 4:2:0 planes (BT.709
+//! H.264 or H.265 in MP4 through ffmpeg-next (libx264 / libx265, yuv420p), at a constant rate factor or a
+//! target bitrate. The renderer hands over Y'CbCr 4:2:0 planes (BT.709
 //! matrix, limited range, sRGB transfer, converted on the GPU), so frames are only copied here. x264 runs
 //! single-threaded so the same frames give the same bytes; every frame carries a duration so the last one is
 //! not lost.
 
 use std::path::{Path, PathBuf};
 
+use diorama_degradations::VideoCodec;
 use diorama_render::Yuv420;
 use ffmpeg::{Dictionary, Packet, Rational, codec, color, encoder, format, frame};
 use ffmpeg_next as ffmpeg;
@@ -29,7 +31,7 @@ impl VideoWriter {
         width: u32,
         height: u32,
         fps: u32,
-        crf: u32,
+        codec: VideoCodec,
         preset: &str,
     ) -> Result<VideoWriter, EmitError> {
         let err = |m: String| EmitError::Video { path: path.to_path_buf(), message: m };
@@ -39,12 +41,18 @@ impl VideoWriter {
         let mut octx =
             format::output_as(&tmp, "mp4").map_err(|e| err(format!("cannot open {}: {e}", tmp.display())))?;
         let global_header = octx.format().flags().contains(format::Flags::GLOBAL_HEADER);
-        let h264 = encoder::find_by_name("libx264").ok_or_else(|| {
-            err("FFmpeg has no libx264 encoder; install Debian's libavcodec-dev (it includes libx264)".into())
+        let name = match codec {
+            VideoCodec::H265 { .. } => "libx265",
+            _ => "libx264",
+        };
+        let found = encoder::find_by_name(name).ok_or_else(|| {
+            err(format!(
+                "FFmpeg has no {name} encoder; install Debian's libavcodec-dev (it includes libx264 and libx265)"
+            ))
         })?;
-        let mut ost = octx.add_stream(h264).map_err(|e| err(e.to_string()))?;
+        let mut ost = octx.add_stream(found).map_err(|e| err(e.to_string()))?;
         let mut enc =
-            codec::context::Context::new_with_codec(h264).encoder().video().map_err(|e| err(e.to_string()))?;
+            codec::context::Context::new_with_codec(found).encoder().video().map_err(|e| err(e.to_string()))?;
         let codec_time_base = Rational::new(1, fps as i32);
         enc.set_width(width);
         enc.set_height(height);
@@ -60,9 +68,22 @@ impl VideoWriter {
         }
         let mut opts = Dictionary::new();
         opts.set("preset", preset);
-        opts.set("crf", &crf.to_string());
         opts.set("threads", "1");
-        let encoder = enc.open_with(opts).map_err(|e| err(format!("libx264 refused its settings: {e}")))?;
+        match codec {
+            VideoCodec::H264 { crf } | VideoCodec::H265 { crf } => opts.set("crf", &crf.to_string()),
+            VideoCodec::H264Bitrate { bits_per_s } => {
+                // Bandwidth-limited: a VBV buffer of one second at the target rate.
+                let rate = bits_per_s as usize;
+                enc.set_bit_rate(rate);
+                enc.set_max_bit_rate(rate);
+                opts.set("bufsize", &rate.to_string());
+            }
+        }
+        if let VideoCodec::H265 { .. } = codec {
+            // One thread, no thread pool: the same frames give the same bytes.
+            opts.set("x265-params", "pools=none:frame-threads=1:log-level=error");
+        }
+        let encoder = enc.open_with(opts).map_err(|e| err(format!("{name} refused its settings: {e}")))?;
         ost.set_parameters(&encoder);
         ost.set_time_base(codec_time_base);
         octx.write_header().map_err(|e| err(e.to_string()))?;
