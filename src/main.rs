@@ -42,6 +42,27 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Render one frame through every degradation type at a few severities, tiled into one PNG (with a
+    /// .txt legend beside it): how the levels look for this config's scenes.
+    ContactSheet {
+        /// Config file (TOML); the built-in default when none is given.
+        config: Option<PathBuf>,
+        /// The PNG to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Which scene of the config.
+        #[arg(long, default_value_t = 0)]
+        scene: u32,
+        /// Which frame of it (default: the middle one).
+        #[arg(long)]
+        frame: Option<u32>,
+        /// Severities, one column each.
+        #[arg(long, value_delimiter = ',', default_values_t = [1u8, 3, 5])]
+        levels: Vec<u8>,
+        /// Shrink each tile by this factor.
+        #[arg(long, default_value_t = 2)]
+        shrink: u32,
+    },
     /// Show or check configurations.
     Config {
         /// Print the default configuration as commented TOML.
@@ -79,6 +100,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 anyhow::bail!("say what to do: `diorama config --print-default` or `diorama config --check FILE`");
             }
+            Ok(())
+        }
+        Command::ContactSheet { config, out, scene, frame, levels, shrink } => {
+            let (cfg, dir) = match &config {
+                Some(path) => (Config::from_file(path)?, path.parent().map(|p| p.to_path_buf())),
+                None => (Config::default(), None),
+            };
+            if levels.iter().any(|l| !(1..=5).contains(l)) {
+                anyhow::bail!("--levels must be severities from 1 to 5, got {levels:?}");
+            }
+            let spec = diorama::sheet::SheetSpec { scene, frame, levels, shrink };
+            let summary = diorama::sheet::contact_sheet(&cfg, dir.as_deref(), &spec, &out)
+                .with_context(|| format!("drawing the contact sheet {}", out.display()))?;
+            eprintln!(
+                "wrote {} ({} x {} px; legend in {})",
+                out.display(),
+                summary.width,
+                summary.height,
+                diorama::sheet::legend_path(&out).display()
+            );
             Ok(())
         }
         Command::Build { config, out, seed, scenes, degrade, quiet } => {

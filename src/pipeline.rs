@@ -508,7 +508,7 @@ fn emit_scene(
     Ok((writer.into_files(), questions, qa_bytes))
 }
 
-fn pinhole(k: &diorama_sim::camera::Intrinsics) -> diorama_degradations::optics::Pinhole {
+pub(crate) fn pinhole(k: &diorama_sim::camera::Intrinsics) -> diorama_degradations::optics::Pinhole {
     diorama_degradations::optics::Pinhole { fx: k.fx, fy: k.fy, cx: k.cx, cy: k.cy, width: k.width, height: k.height }
 }
 
@@ -532,7 +532,7 @@ fn codec_record(
 }
 
 /// Whether a world point is outdoors: on a balcony, or outside every indoor room (through a window).
-fn outdoor_test(apartment: &diorama_layouts::Apartment) -> impl Fn([f64; 3]) -> bool + '_ {
+pub(crate) fn outdoor_test(apartment: &diorama_layouts::Apartment) -> impl Fn([f64; 3]) -> bool + '_ {
     move |p: [f64; 3]| {
         let q = diorama_layouts::geom::Vec2::new(p[0] as f32, p[1] as f32);
         !apartment.rooms.iter().any(|l| {
@@ -545,17 +545,19 @@ fn outdoor_test(apartment: &diorama_layouts::Apartment) -> impl Fn([f64; 3]) -> 
 
 /// What a degraded scene's renderer integrates per frame: sub-frame cameras over the shutter window and the
 /// aperture, their row weights and object poses, and the medium.
-struct ShutterPlan {
+pub(crate) struct ShutterPlan {
     subframes: Vec<diorama_degradations::SubFrame>,
     row_weights: Vec<f32>,
     /// Per frame, per sub-frame: the cameras, and where the moving objects are.
     cameras: Vec<Vec<diorama_render::FrameCamera>>,
     movers: Vec<Vec<Vec<[[f32; 4]; 4]>>>,
     fps: f64,
+    /// The sky's radiance (cd/m² per channel): outdoor fog's airlight.
+    sky: [f32; 3],
 }
 
 impl ShutterPlan {
-    fn new(
+    pub(crate) fn new(
         model: &diorama_degradations::CameraModel,
         config: &Config,
         planned: &plan::PlannedScene,
@@ -621,10 +623,12 @@ impl ShutterPlan {
             cameras.push(per);
             movers.push(moving);
         }
-        ShutterPlan { subframes, row_weights, cameras, movers, fps }
+        let l = &planned.lighting;
+        let sky = l.sky_color.map(|c| c * l.sky_luminance_nits);
+        ShutterPlan { subframes, row_weights, cameras, movers, fps, sky }
     }
 
-    fn exposures<'a>(
+    pub(crate) fn exposures<'a>(
         &'a self,
         frame_cameras: &[diorama_render::FrameCamera],
         movers: &'a [Vec<[[f32; 4]; 4]>],
@@ -641,13 +645,13 @@ impl ShutterPlan {
                 row_weights: &self.row_weights,
                 movers: &movers[k],
                 subframe_movers: &self.movers[k],
-                medium: model.medium(metered_cd_m2(ev100[k])),
+                medium: model.medium(metered_cd_m2(ev100[k]), self.sky),
             })
             .collect()
     }
 
     /// Forms frame `k`'s image through the camera model.
-    fn form(
+    pub(crate) fn form(
         &self,
         model: &diorama_degradations::CameraModel,
         f: &FrameImages<'_>,
@@ -673,6 +677,10 @@ impl ShutterPlan {
             linear: &linear,
             depth_m: f.depth_m,
             metered_cd_m2: metered_cd_m2(planned.ev100[k]),
+            airlight_cd_m2: {
+                let m = model.medium(metered_cd_m2(planned.ev100[k]), self.sky);
+                (0.2126 * m[1] + 0.7152 * m[2] + 0.0722 * m[3]) as f64
+            },
             open: at(-half),
             close: at(half),
             t_open_s: t - half,

@@ -62,7 +62,6 @@ pub struct CameraModel {
     pub subframes: usize,
     pub warp: Option<PixelWarp>,
     vignetting: Option<f32>,
-    medium_beta: f64,
     precipitation: Option<(ParticleField, f64)>,
     drops: Vec<LensDrop>,
     sensor: Option<SensorMode>,
@@ -81,6 +80,8 @@ pub struct FrameInput<'a> {
     pub depth_m: &'a [f32],
     /// The metered (middle-grey) luminance of the frame (cd/m²).
     pub metered_cd_m2: f64,
+    /// The airlight the renderer's medium used (luminance, cd/m²).
+    pub airlight_cd_m2: f64,
     /// The camera at shutter open and close, and those instants (scene time, s).
     pub open: CameraAt,
     pub close: CameraAt,
@@ -212,12 +213,6 @@ impl CameraModel {
         } else {
             None
         };
-        let medium_beta = find(Kind::Fog).or(find(Kind::Haze)).map_or(0.0, |r| beta_for_mor(r.get("mor_m")))
-            + if find(Kind::Fog).is_some() && find(Kind::Haze).is_some() {
-                beta_for_mor(find(Kind::Haze).unwrap().get("mor_m"))
-            } else {
-                0.0
-            };
         let precipitation = if let Some(r) = find(Kind::Rain) {
             Some((
                 ParticleField::new(Precipitation::Rain { rate_mm_h: r.get("rate_mm_h") }, seed),
@@ -250,7 +245,6 @@ impl CameraModel {
             subframes,
             warp,
             vignetting: find(Kind::Vignetting).map(|r| r.get("corner_illumination") as f32),
-            medium_beta,
             precipitation,
             drops,
             sensor,
@@ -289,14 +283,26 @@ impl CameraModel {
             .collect()
     }
 
-    /// The medium the renderer puts along every ray: `[beta, airlight rgb]`, airlight the metered luminance
-    /// (the uniform-illumination limit of in-scattering).
-    pub fn medium(&self, metered_cd_m2: f64) -> [f32; 4] {
-        if self.medium_beta <= 0.0 {
+    /// The medium the renderer puts along every ray: `[beta, airlight rgb]`. Outdoor fog scatters the sky's
+    /// light (its airlight is the sky radiance `sky`, or the metered luminance when there is no sky); indoor
+    /// haze scatters the room's (the metered luminance): the uniform-illumination limit of in-scattering. Both
+    /// together add their extinctions and mix their airlights by extinction.
+    pub fn medium(&self, metered_cd_m2: f64, sky: [f32; 3]) -> [f32; 4] {
+        let m = metered_cd_m2 as f32;
+        let fog_air = if sky.iter().any(|c| *c > 0.0) { sky } else { [m; 3] };
+        let parts: Vec<(f32, [f32; 3])> = [
+            self.find(Kind::Fog).map(|r| (beta_for_mor(r.get("mor_m")) as f32, fog_air)),
+            self.find(Kind::Haze).map(|r| (beta_for_mor(r.get("mor_m")) as f32, [m; 3])),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let beta: f32 = parts.iter().map(|p| p.0).sum();
+        if beta <= 0.0 {
             return [0.0; 4];
         }
-        let a = metered_cd_m2 as f32;
-        [self.medium_beta as f32, a, a, a]
+        let air = [0, 1, 2].map(|c| parts.iter().map(|p| p.0 * p.1[c]).sum::<f32>() / beta);
+        [beta, air[0], air[1], air[2]]
     }
 
     /// Whether frames need the CPU camera model at all (else the renderer's own clean finish is exact).
@@ -614,14 +620,30 @@ fn gcd(a: usize, b: usize) -> usize {
 }
 
 /// A falling drop acts as a wide-angle lens: its radiance is about the mean of what surrounds it (Garg and
-/// Nayar), approximated by the frame's mean; a flake is a bright diffuser, lit like the brightest tenth
-/// of the view (the sky, the lit façade).
+/// Nayar), approximated by half the sky's mean (its upper hemisphere) plus half the frame's (the ground); a
+/// flake is a bright diffuser, lit like the brightest tenth of the view (the sky, the lit façade).
 fn particle_radiance(img: &[[f32; 4]], depth: &[f32], snow: bool) -> [f32; 3] {
-    let _ = depth;
-    let n = img.len().max(1) as f32;
-    let mean = [0, 1, 2].map(|c| img.iter().map(|p| p[c]).sum::<f32>() / n);
+    // Outdoors the upper half of a drop's view is sky: the mean of the sky the frame shows, else of the frame.
+    let sky: Vec<&[f32; 4]> = img.iter().zip(depth).filter(|(_, d)| **d == 0.0).map(|(p, _)| p).collect();
+    let mean = |px: &[&[f32; 4]]| {
+        let n = px.len().max(1) as f32;
+        [0, 1, 2].map(|c| px.iter().map(|p| p[c]).sum::<f32>() / n)
+    };
+    let all: Vec<&[f32; 4]> = img.iter().collect();
+    let frame_mean = mean(&all);
     if !snow {
-        return mean;
+        return if sky.is_empty() {
+            frame_mean
+        } else {
+            mean(&sky)
+                .map(|v| v * 0.5)
+                .iter()
+                .zip(frame_mean)
+                .map(|(s, f)| s + 0.5 * f)
+                .collect::<Vec<_>>()
+                .try_into()
+                .unwrap()
+        };
     }
     let mut lum: Vec<f32> = img.iter().map(|p| 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2]).collect();
     lum.sort_by(f32::total_cmp);
@@ -660,6 +682,7 @@ mod tests {
             linear,
             depth_m: &depth,
             metered_cd_m2: 10.0,
+            airlight_cd_m2: 10.0,
             open: cam,
             close: cam,
             t_open_s: 0.0,

@@ -186,6 +186,9 @@ pub fn sense(
 ) -> Vec<[f32; 3]> {
     let mut out = vec![[0.0f32; 3]; linear.len()];
     let k = frame.dn_per_e();
+    // After white balance a channel that clipped in raw would tint highlights (a clipped green under unclipped
+    // red and blue reads magenta); like camera ISPs, clip every channel at the balanced white point instead.
+    let white = (frame.white_e / frame.display_mid_e * 0.18) as f32;
     for c in 0..3 {
         let plane: Vec<f64> = linear
             .iter()
@@ -193,7 +196,7 @@ pub fn sense(
             .collect();
         let dn = frame.capture(&plane, width, rng);
         for (o, d) in out.iter_mut().zip(dn) {
-            o[c] = (d / k / CHANNEL_SENSITIVITY[c] / frame.display_mid_e * 0.18) as f32;
+            o[c] = ((d / k / CHANNEL_SENSITIVITY[c] / frame.display_mid_e * 0.18) as f32).min(white);
         }
     }
     out

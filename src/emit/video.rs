@@ -146,3 +146,50 @@ impl VideoWriter {
         Ok(self.frames)
     }
 }
+
+/// Decodes an MP4 written by [`VideoWriter`] back to 8-bit sRGB frames (BT.709 limited-range Y'CbCr 4:2:0 to
+/// RGB, chroma by nearest sample), for the contact sheet and for tests that measure what a codec kept.
+pub fn read_rgb_frames(path: &Path) -> Result<(u32, u32, Vec<Vec<u8>>), EmitError> {
+    let err = |m: String| EmitError::Video { path: path.to_path_buf(), message: m };
+    ffmpeg::init().map_err(|e| err(format!("FFmpeg did not initialise: {e}")))?;
+    let mut ictx = format::input(path).map_err(|e| err(format!("cannot open: {e}")))?;
+    let stream = ictx.streams().best(ffmpeg::media::Type::Video).ok_or_else(|| err("no video stream".into()))?;
+    let index = stream.index();
+    let context = codec::context::Context::from_parameters(stream.parameters()).map_err(|e| err(e.to_string()))?;
+    let mut decoder = context.decoder().video().map_err(|e| err(e.to_string()))?;
+    let mut frames = Vec::new();
+    let mut frame = frame::Video::empty();
+    let mut take = |decoder: &mut ffmpeg::decoder::Video, frames: &mut Vec<Vec<u8>>| {
+        while decoder.receive_frame(&mut frame).is_ok() {
+            frames.push(yuv420_to_rgb(&frame));
+        }
+    };
+    for (s, packet) in ictx.packets() {
+        if s.index() == index {
+            decoder.send_packet(&packet).map_err(|e| err(e.to_string()))?;
+            take(&mut decoder, &mut frames);
+        }
+    }
+    decoder.send_eof().map_err(|e| err(e.to_string()))?;
+    take(&mut decoder, &mut frames);
+    Ok((decoder.width(), decoder.height(), frames))
+}
+
+fn yuv420_to_rgb(f: &frame::Video) -> Vec<u8> {
+    let (w, h) = (f.width() as usize, f.height() as usize);
+    let (ys, us, vs) = (f.stride(0), f.stride(1), f.stride(2));
+    let (y, u, v) = (f.data(0), f.data(1), f.data(2));
+    let mut out = Vec::with_capacity(w * h * 3);
+    for j in 0..h {
+        for i in 0..w {
+            let yy = (y[j * ys + i] as f32 - 16.0) / 219.0;
+            let cb = (u[(j / 2) * us + i / 2] as f32 - 128.0) / 224.0;
+            let cr = (v[(j / 2) * vs + i / 2] as f32 - 128.0) / 224.0;
+            let r = yy + 1.5748 * cr;
+            let g = yy - 0.1873 * cb - 0.4681 * cr;
+            let b = yy + 1.8556 * cb;
+            out.extend([r, g, b].map(|c| (c * 255.0).round().clamp(0.0, 255.0) as u8));
+        }
+    }
+    out
+}
