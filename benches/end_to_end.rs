@@ -29,13 +29,14 @@ fn main() {
     );
     println!("best of {runs}: {total:.2} s, {:.1} frames/s end to end", frames as f64 / total);
     let share = |d: Duration| 100.0 * d.as_secs_f64() / total;
-    let StageTimes { layout, render, readback, encode, emit, .. } = *best;
-    let other = best.total.saturating_sub(layout + render + readback + encode + emit);
+    let StageTimes { layout, render, readback, degrade, encode, emit, .. } = *best;
+    let other = best.total.saturating_sub(layout + render + readback + degrade + encode + emit);
     println!("{:<10} {:>8} {:>7}", "stage", "seconds", "share");
     for (name, d) in [
         ("layout", layout),
         ("render", render),
         ("readback", readback),
+        ("degrade", degrade),
         ("encode", encode),
         ("emit", emit),
         ("other", other),

@@ -10,10 +10,15 @@ use common::*;
 fn config(dir: &Path) -> String {
     let path = dir.join("small.toml");
     // Two-room scenes: one toured, one on a sampled action script with a handheld shake; both with an object
-    // sliding, one dropped (rapier3d, enhanced determinism), a door opening and a drawer sliding out.
-    let text = "scenes = 2\n[room]\ncount = 2\n[camera]\nframes = 48\n\
+    // sliding, one dropped (rapier3d, enhanced determinism), a door opening and a drawer sliding out. The
+    // second is filmed through degradations that draw random numbers (sensor noise, rain, lens drops) and
+    // integrate sub-frames (rolling shutter), then compressed.
+    let text = "scenes = 2\n[room]\ncount = 2\noutdoor_share = 1.0\n[camera]\nframes = 48\nwidth = 320\nheight = 240\n\
                 [trajectory]\nkinds = [\"tour\", \"actions\"]\njitter = true\n\
-                [dynamics]\nevents = 4\nkinds = [\"slide\", \"drop\", \"door\", \"drawer\"]\n";
+                [dynamics]\nevents = 4\nkinds = [\"slide\", \"drop\", \"door\", \"drawer\"]\n\
+                [degradations]\nsets = [[], [{ type = \"sensor_noise\", severity = 3 }, { type = \"rain\", severity = 3 }, \
+                { type = \"water_drops\", severity = 2 }, { type = \"rolling_shutter\", severity = 2 }, \
+                { type = \"jpeg\", severity = 3 }]]\n";
     std::fs::write(&path, text).unwrap();
     path.to_str().unwrap().to_string()
 }
