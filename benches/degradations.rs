@@ -36,7 +36,8 @@ fn cpu_costs() {
         })
         .collect();
     let depth: Vec<f32> = (0..(W * H) as usize).map(|i| if i < (W * H / 2) as usize { 0.0 } else { 3.0 }).collect();
-    let cam = CameraAt { world_from_camera: [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]], position: [0.0, 0.0, 1.5] };
+    let cam =
+        CameraAt { world_from_camera: [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]], position: [0.0, 0.0, 1.5] };
     let outdoors = |_: [f64; 3]| true;
     println!("camera model on the CPU, 640x480, severity 5, ms per frame (the renderer's part not included)");
     let mut kinds: Vec<String> = vec!["clean".into()];
@@ -57,6 +58,7 @@ fn cpu_costs() {
             t_open_s: 0.0,
             t_close_s: 1.0 / 24.0,
             outdoors: &outdoors,
+            camera_outdoors: true,
             centre_speed_px_s: 300.0,
         };
         let runs = 5;

@@ -686,6 +686,7 @@ impl ShutterPlan {
             t_open_s: t - half,
             t_close_s: t + half,
             outdoors,
+            camera_outdoors: outdoors(poses[k].position.to_array().map(|x| x as f64)),
             centre_speed_px_s: speeds[k],
         };
         let _ = &self.subframes;

@@ -64,6 +64,8 @@ pub struct CameraModel {
     vignetting: Option<f32>,
     precipitation: Option<(ParticleField, f64)>,
     drops: Vec<LensDrop>,
+    /// Drops rain leaves on the lens while the camera is outdoors (when the set has no explicit water_drops).
+    rain_drops: Vec<LensDrop>,
     sensor: Option<SensorMode>,
     body: CameraBody,
     low_res: Option<f32>,
@@ -89,6 +91,8 @@ pub struct FrameInput<'a> {
     pub t_close_s: f64,
     /// Whether a world point is outdoors (rain and snow fall only there).
     pub outdoors: &'a dyn Fn([f64; 3]) -> bool,
+    /// Whether the camera itself is outdoors (rain then wets its lens).
+    pub camera_outdoors: bool,
     /// The image-centre speed (px/s) of the camera at this frame (for the blur record).
     pub centre_speed_px_s: f64,
 }
@@ -225,6 +229,11 @@ impl CameraModel {
         let drops = find(Kind::WaterDrops)
             .map(|r| lens_drops((r.get("coverage_pct") / 100.0) as f32, &output, rng))
             .unwrap_or_default();
+        // Rain wets a lens that is out in it: coverage grows with the rate, 2 % + 0.2 % per mm/h, at most 35 %.
+        let rain_drops = match (find(Kind::Rain), find(Kind::WaterDrops)) {
+            (Some(r), None) => lens_drops(rain_lens_coverage(r.get("rate_mm_h")) as f32, &output, rng),
+            _ => Vec::new(),
+        };
         let codec = if let Some(r) = find(Kind::H264) {
             Some(VideoCodec::H264 { crf: r.get("crf").round() as u32 })
         } else if let Some(r) = find(Kind::H265) {
@@ -247,6 +256,7 @@ impl CameraModel {
             vignetting: find(Kind::Vignetting).map(|r| r.get("corner_illumination") as f32),
             precipitation,
             drops,
+            rain_drops,
             sensor,
             body: CameraBody::phone(output.width, fps, max_gain),
             low_res: find(Kind::LowRes).map(|r| r.get("scale") as f32),
@@ -438,6 +448,14 @@ impl CameraModel {
                 );
             }
         }
+        if input.camera_outdoors && !self.rain_drops.is_empty() {
+            apply_lens_drops(&mut img, &self.output, &self.rain_drops);
+            if let Some(m) = params.get_mut(&Kind::Rain) {
+                let rate = self.find(Kind::Rain).map_or(0.0, |r| r.get("rate_mm_h"));
+                m.insert("lens_coverage_pct".into(), 100.0 * rain_lens_coverage(rate));
+                m.insert("lens_drops".into(), self.rain_drops.len() as f64);
+            }
+        }
         if !self.drops.is_empty() {
             apply_lens_drops(&mut img, &self.output, &self.drops);
             let r = self.find(Kind::WaterDrops).expect("drops");
@@ -607,6 +625,11 @@ impl CameraModel {
     }
 }
 
+/// Share of the image rain-drops cover on a lens out in rain of `rate_mm_h`.
+fn rain_lens_coverage(rate_mm_h: f64) -> f64 {
+    ((2.0 + 0.2 * rate_mm_h) / 100.0).min(0.35)
+}
+
 fn rec(pairs: &[(&str, f64)]) -> BTreeMap<String, f64> {
     pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
 }
@@ -688,6 +711,7 @@ mod tests {
             t_open_s: 0.0,
             t_close_s: 0.0,
             outdoors: &|_| false,
+            camera_outdoors: false,
             centre_speed_px_s: 200.0,
         };
         m.process(&input, &mut ChaCha8Rng::seed_from_u64(seed)).unwrap()
