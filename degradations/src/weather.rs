@@ -225,8 +225,36 @@ pub fn draw_particles(
     let reach = (near_field_m / field.cell_m).ceil() as i64;
     let (ci, cj) = ((c[0] / field.cell_m).floor() as i64, (c[1] / field.cell_m).floor() as i64);
     let project = |p: [f64; 3]| (target.fx * p[0] / p[2] + target.cx, target.fy * p[1] / p[2] + target.cy);
+    // Columns worth generating: within reach, in the horizontal field of view (with the cell's own width as
+    // margin), and not wholly inside a room.
+    let r = &open.world_from_camera;
+    let forward = [r[0][2], r[1][2]];
+    let forward_len = forward[0].hypot(forward[1]);
+    let half_fov = (target.width as f64 / 2.0 / target.fx).atan().max((target.height as f64 / 2.0 / target.fy).atan());
+    let column_seen = |i: i64, j: i64| {
+        let centre = [(i as f64 + 0.5) * field.cell_m, (j as f64 + 0.5) * field.cell_m];
+        let (dx, dy) = (centre[0] - c[0], centre[1] - c[1]);
+        let dist = dx.hypot(dy);
+        if dist > near_field_m + field.cell_m {
+            return false;
+        }
+        if dist > 1.5 * field.cell_m && forward_len > 1e-6 {
+            let cos = (dx * forward[0] + dy * forward[1]) / (dist * forward_len);
+            let margin = (field.cell_m / dist).atan();
+            if cos.clamp(-1.0, 1.0).acos() > half_fov + margin + 0.35 {
+                return false;
+            }
+        }
+        let h = field.cell_m / 2.0;
+        [[0.0, 0.0], [-h, -h], [h, -h], [-h, h], [h, h]]
+            .iter()
+            .any(|o| outdoors([centre[0] + o[0], centre[1] + o[1], c[2]]))
+    };
     for i in ci - reach..=ci + reach {
         for j in cj - reach..=cj + reach {
+            if !column_seen(i, j) {
+                continue;
+            }
             for p in field.column(i, j) {
                 let (a, b) = (field.position(&p, t_open_s), field.position(&p, t_close_s));
                 // Skip the instant a particle wraps from the bottom to the top of its column.
@@ -234,7 +262,7 @@ pub fn draw_particles(
                     continue;
                 }
                 let d2 = (a[0] - c[0]).powi(2) + (a[1] - c[1]).powi(2) + (a[2] - c[2]).powi(2);
-                if d2 > near_field_m * near_field_m || !outdoors(a) {
+                if d2 > near_field_m * near_field_m {
                     continue;
                 }
                 let (pa, pb) = (open.camera_from_world(a), close.camera_from_world(b));
@@ -248,6 +276,7 @@ pub fn draw_particles(
                     || u0.min(u1) > w as f64 + margin
                     || v0.max(v1) < -margin
                     || v0.min(v1) > h as f64 + margin
+                    || !outdoors(a)
                 {
                     continue;
                 }
@@ -419,7 +448,8 @@ mod tests {
         let drops: Vec<Particle> = field.column(2, 0);
         let p = drops.iter().find(|p| (field.position(p, 0.0)[2] - 2.0).abs() < 0.3).expect("a drop near eye level");
         let exposure = 0.01;
-        let only = |q: [f64; 3]| (q[0] - p.x).abs() < 1e-12 && (q[1] - p.y).abs() < 1e-12;
+        // Outdoors: the drop `p`, and the points the column test probes at the camera's height (2 m).
+        let only = |q: [f64; 3]| ((q[0] - p.x).abs() < 1e-12 && (q[1] - p.y).abs() < 1e-12) || q[2] == 2.0;
         let mut image = vec![[0.0f32; 4]; w * h];
         let depth = vec![0.0f32; w * h];
         let mut target = StreakTarget {
