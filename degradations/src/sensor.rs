@@ -19,6 +19,24 @@ pub const FULL_WELL_E: f64 = 20_000.0;
 /// The sensor's relative sensitivity per channel (red and blue see less than green under white light); the
 /// ISP's white balance gains are their inverses.
 pub const CHANNEL_SENSITIVITY: [f64; 3] = [1.0 / 2.0, 1.0, 1.0 / 1.7];
+/// The sensor's colour filters do not match sRGB primaries: camera RGB = this x linear sRGB (rows sum to 1, so
+/// grey stays grey). The ISP's colour-correction matrix is its inverse, which mixes the channels' noise.
+pub const CAMERA_FROM_SRGB: [[f64; 3]; 3] = [[0.80, 0.16, 0.04], [0.08, 0.84, 0.08], [0.03, 0.17, 0.80]];
+
+fn inverse3(m: &[[f64; 3]; 3]) -> [[f64; 3]; 3] {
+    let c = |r: usize, k: usize| {
+        let (r1, r2, k1, k2) = ((r + 1) % 3, (r + 2) % 3, (k + 1) % 3, (k + 2) % 3);
+        m[r1][k1] * m[r2][k2] - m[r1][k2] * m[r2][k1]
+    };
+    let det: f64 = (0..3).map(|k| m[0][k] * c(0, k)).sum();
+    let mut inv = [[0.0; 3]; 3];
+    for (r, row) in inv.iter_mut().enumerate() {
+        for (k, v) in row.iter_mut().enumerate() {
+            *v = c(k, r) / det;
+        }
+    }
+    inv
+}
 
 /// The camera body: the optics' speed and the photosite behind each output pixel.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -189,15 +207,25 @@ pub fn sense(
     // After white balance a channel that clipped in raw would tint highlights (a clipped green under unclipped
     // red and blue reads magenta); like camera ISPs, clip every channel at the balanced white point instead.
     let white = (frame.white_e / frame.display_mid_e * 0.18) as f32;
+    let m = &CAMERA_FROM_SRGB;
     for c in 0..3 {
         let plane: Vec<f64> = linear
             .iter()
-            .map(|p| p[c].max(0.0) as f64 / metered_cd_m2 * frame.mid_grey_e * CHANNEL_SENSITIVITY[c])
+            .map(|p| {
+                let camera_rgb = (0..3).map(|j| m[c][j] * p[j].max(0.0) as f64).sum::<f64>();
+                camera_rgb / metered_cd_m2 * frame.mid_grey_e * CHANNEL_SENSITIVITY[c]
+            })
             .collect();
         let dn = frame.capture(&plane, width, rng);
         for (o, d) in out.iter_mut().zip(dn) {
             o[c] = ((d / k / CHANNEL_SENSITIVITY[c] / frame.display_mid_e * 0.18) as f32).min(white);
         }
+    }
+    // Colour correction back to sRGB primaries, after white balance and the clip.
+    let ccm = inverse3(m).map(|r| r.map(|v| v as f32));
+    for o in &mut out {
+        let c = *o;
+        *o = [0, 1, 2].map(|r| ccm[r][0] * c[0] + ccm[r][1] * c[1] + ccm[r][2] * c[2]);
     }
     out
 }
@@ -312,6 +340,32 @@ mod tests {
         assert!(dark.0 == 1.0 / 30.0 && dark.1 == 64.0 && dark.2 > 0.0, "{dark:?}");
         // Linearity: -1 EV of light halves the electrons.
         assert!((body.electrons_per_s(10.0) / body.electrons_per_s(5.0) - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_isp_undoes_the_sensors_colour_and_white_balance() {
+        // With millions of electrons (shot noise 0.1 %), sensor then ISP returns the clean exposure's colours.
+        let s = SensorFrame {
+            mid_grey_e: 1e6,
+            white_e: 1e8,
+            read_noise_e: 0.0,
+            row_noise_e: 0.0,
+            adc_bits: 24,
+            display_mid_e: 1e6,
+        };
+        let linear = vec![[3.0f32, 1.0, 0.5, 1.0], [0.2, 0.4, 0.9, 1.0], [2.0, 2.0, 2.0, 1.0]];
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let got = sense(&linear, 3, 2.0, &s, &mut rng);
+        let want = expose_clean(&linear, 2.0);
+        for (g, w) in got.iter().zip(&want) {
+            for c in 0..3 {
+                assert!((g[c] - w[c]).abs() < 0.01 * w[c].max(0.05), "{got:?} vs {want:?}");
+            }
+        }
+        let id = inverse3(&CAMERA_FROM_SRGB);
+        let back: Vec<f64> = (0..3).map(|r| (0..3).map(|k| id[r][k] * CAMERA_FROM_SRGB[k][r]).sum()).collect();
+        // The colour-correction matrix really is the inverse: (CCM x M) has a unit diagonal.
+        assert!(back.iter().all(|v| (v - 1.0).abs() < 1e-12), "{back:?}");
     }
 
     #[test]
