@@ -3,6 +3,10 @@
 //! matrix, limited range, sRGB transfer, converted on the GPU), so frames are only copied here. x264 runs
 //! single-threaded so the same frames give the same bytes; every frame carries a duration so the last one is
 //! not lost.
+//!
+//! The encoder stack reads some heap memory it never wrote (seen as run-to-run differences in the first frames
+//! when the rest of the process had churned the heap): every encoder call runs with glibc's malloc perturbation
+//! on, so whatever it allocates starts as the same bytes in every run.
 
 use std::path::{Path, PathBuf};
 
@@ -35,6 +39,7 @@ impl VideoWriter {
         preset: &str,
     ) -> Result<VideoWriter, EmitError> {
         let err = |m: String| EmitError::Video { path: path.to_path_buf(), message: m };
+        let _fixed_heap = FixedHeap::new();
         ffmpeg::init().map_err(|e| err(format!("FFmpeg did not initialise: {e}")))?;
         ffmpeg::log::set_level(ffmpeg::log::Level::Error);
         let tmp = super::tmp_path(path);
@@ -108,6 +113,7 @@ impl VideoWriter {
 
     /// Appends one frame given as Y'CbCr 4:2:0 planes.
     pub fn push_yuv(&mut self, frame: &Yuv420<'_>) -> Result<(), EmitError> {
+        let _fixed_heap = FixedHeap::new();
         let (w, h) = (self.yuv.width() as usize, self.yuv.height() as usize);
         let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
         let planes =
@@ -139,6 +145,7 @@ impl VideoWriter {
 
     /// Flushes the encoder, finishes the file and moves it into place. Returns the number of frames.
     pub fn finish(mut self) -> Result<u32, EmitError> {
+        let _fixed_heap = FixedHeap::new();
         self.encoder.send_eof().map_err(|e| self.err(e))?;
         self.drain()?;
         self.octx.write_trailer().map_err(|e| self.err(e))?;
@@ -192,4 +199,29 @@ fn yuv420_to_rgb(f: &frame::Video) -> Vec<u8> {
         }
     }
     out
+}
+
+/// While alive, glibc fills every new heap allocation with a fixed byte (`mallopt(M_PERTURB)`), so code that
+/// reads memory it did not write reads the same bytes in every run. A no-op off glibc.
+struct FixedHeap;
+
+impl FixedHeap {
+    fn new() -> FixedHeap {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: mallopt only changes an allocator setting; it is thread-safe in glibc.
+        unsafe {
+            libc::mallopt(libc::M_PERTURB, 0xa5);
+        }
+        FixedHeap
+    }
+}
+
+impl Drop for FixedHeap {
+    fn drop(&mut self) {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: as above; 0 turns perturbation off.
+        unsafe {
+            libc::mallopt(libc::M_PERTURB, 0);
+        }
+    }
 }
