@@ -472,6 +472,7 @@ fn emit_scene(
             max_per_type: config.qa.max_per_type,
             min_abs_distance_m: config.qa.min_abs_distance_m,
             moving: dynamics.moving_ids(),
+            fps: cam.fps,
         };
         qa::generate(&planned.apartment, &summary, cam.frames, &spec, &mut seed::stream(planned.scene_seed, "qa"))
     } else {

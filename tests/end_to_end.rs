@@ -215,17 +215,35 @@ fn default_build_is_complete_and_consistent() {
             }
             *question_types.entry(q["question_type"].as_str().unwrap().to_string()).or_default() += 1;
             assert!(out.join(q["video"].as_str().unwrap()).exists());
-            assert_eq!(q["metric"], "mra");
-            assert!(q["options"].is_null());
-            let gt = f(&q["ground_truth"]);
-            let answer: f64 = q["answer"].as_str().unwrap().parse().unwrap();
-            assert!((answer - gt).abs() <= 0.5 + 1e-9, "answer {answer} is the rounded ground truth {gt}");
+            if q["options"].is_null() {
+                assert_eq!(q["metric"], "mra");
+                let gt = f(&q["ground_truth"]);
+                let answer: f64 = q["answer"].as_str().unwrap().parse().unwrap();
+                assert!((answer - gt).abs() <= 0.5 + 1e-9, "answer {answer} is the rounded ground truth {gt}");
+            } else {
+                // Multiple choice: the answer letter's option is the ground truth, with a recorded margin.
+                assert_eq!(q["metric"], "accuracy");
+                let letter = q["answer"].as_str().unwrap();
+                let option = q["options"].as_array().unwrap().iter().find(|o| o.as_str().unwrap().starts_with(letter));
+                assert_eq!(&option.unwrap().as_str().unwrap()[3..], q["ground_truth"].as_str().unwrap(), "{q}");
+                assert!(f(&q["provenance"]["margin"]) > 0.0, "{q}");
+            }
             for id in q["provenance"]["object_ids"].as_array().unwrap() {
                 assert!(objects.contains_key(&id.as_u64().unwrap()));
             }
         }
     }
-    for t in ["object_counting", "object_abs_distance", "object_size_estimation", "room_size_estimation"] {
+    for t in [
+        "object_counting",
+        "object_abs_distance",
+        "object_size_estimation",
+        "room_size_estimation",
+        "object_rel_distance",
+        "object_rel_direction_easy",
+        "object_rel_direction_medium",
+        "object_rel_direction_hard",
+        "obj_appearance_order",
+    ] {
         assert!(question_types.get(t).copied().unwrap_or(0) > 0, "no {t} questions in {question_types:?}");
     }
     // The top-level qa.jsonl is the scenes' questions in scene order.

@@ -744,6 +744,14 @@ fn question_degradations(per_frame: &[Vec<AppliedDegradation>], frames: [u32; 2]
     seen.into_iter().map(|((_, kind), (severity, frames))| QuestionDegradation { kind, severity, frames }).collect()
 }
 
+/// The exact answer: a number before rounding, or the correct option's text.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum GroundTruth {
+    Number(f64),
+    Text(String),
+}
+
 #[derive(Serialize)]
 struct QuestionRecord<'a> {
     id: String,
@@ -752,7 +760,7 @@ struct QuestionRecord<'a> {
     question: &'a str,
     options: Option<Vec<String>>,
     answer: &'a str,
-    ground_truth: f64,
+    ground_truth: GroundTruth,
     metric: &'a str,
     video: String,
     frames: [u32; 2],
@@ -768,16 +776,19 @@ pub fn qa_lines(scene_id: &str, questions: &[Question], frame_degradations: &[Ve
             scene_id,
             question_type: q.question_type,
             question: &q.question,
-            options: None,
+            options: q.options.clone(),
             answer: &q.answer,
-            ground_truth: q.ground_truth,
+            ground_truth: match &q.ground_truth_text {
+                Some(t) => GroundTruth::Text(t.clone()),
+                None => GroundTruth::Number(q.ground_truth),
+            },
             metric: q.metric,
             video: format!("scenes/{scene_id}/video.mp4"),
             frames: q.frames,
             provenance: Provenance {
                 object_ids: &q.object_ids,
                 definition: q.definition,
-                margin: None,
+                margin: q.margin,
                 degradations: question_degradations(frame_degradations, q.frames),
             },
         };
