@@ -6,6 +6,7 @@ pub mod emit;
 pub mod lighting;
 pub mod pipeline;
 pub mod plan;
+pub mod score;
 pub mod sheet;
 
 pub use config::{Config, ConfigError, DEFAULT_CONFIG_TOML};

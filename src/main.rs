@@ -63,6 +63,30 @@ enum Command {
         #[arg(long, default_value_t = 2)]
         shrink: u32,
     },
+    /// Score a model's raw outputs on a dataset with VSI-Bench's metrics (exact match of the option letter for
+    /// multiple choice, mean relative accuracy over thresholds 0.50-0.95 for numbers), per question type and
+    /// overall.
+    Score {
+        /// The dataset folder (a finished build).
+        #[arg(long)]
+        dataset: PathBuf,
+        /// JSONL, one `{"id": ..., "prediction": "raw model output"}` per line.
+        #[arg(long)]
+        predictions: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a dataset's questions as VSI-Bench records (`vsibench`) or LLaVA-style conversations (`llava`).
+    Export {
+        /// The dataset folder.
+        dataset: PathBuf,
+        #[arg(long, value_parser = ["vsibench", "llava"])]
+        format: String,
+        /// The JSONL file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Show or check configurations.
     Config {
         /// Print the default configuration as commented TOML.
@@ -100,6 +124,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 anyhow::bail!("say what to do: `diorama config --print-default` or `diorama config --check FILE`");
             }
+            Ok(())
+        }
+        Command::Score { dataset, predictions, json } => {
+            let r = diorama::score::score(&dataset, &predictions)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r).context("printing the report")?);
+            } else {
+                println!("{:<32} {:>8} {:>9}", "question_type", "score", "questions");
+                for (t, s) in &r.per_type {
+                    println!("{t:<32} {:>8.4} {:>9}", s.score, s.count);
+                }
+                println!("{:<32} {:>8.4} {:>9}", "overall (VSI-Bench)", r.overall, r.questions);
+                if r.missing > 0 {
+                    println!("{} questions had no prediction and scored 0", r.missing);
+                }
+            }
+            Ok(())
+        }
+        Command::Export { dataset, format, out } => {
+            let f = if format == "llava" {
+                diorama::score::ExportFormat::Llava
+            } else {
+                diorama::score::ExportFormat::VsiBench
+            };
+            let bytes = diorama::score::export(&dataset, f)?;
+            diorama::emit::write_atomic(&out, &bytes)?;
+            eprintln!("wrote {} ({} questions)", out.display(), bytes.iter().filter(|b| **b == b'\n').count());
             Ok(())
         }
         Command::ContactSheet { config, out, scene, frame, levels, shrink } => {

@@ -1,0 +1,60 @@
+//! `diorama score` and `diorama export` through the real CLI on a small build.
+
+mod common;
+
+use common::{build, diorama, read_jsonl, stderr};
+
+#[test]
+fn score_and_export_work_on_a_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.toml");
+    std::fs::write(&config, "scenes = 1\nseed = 4\n[camera]\nwidth = 160\nheight = 120\n").unwrap();
+    let out = dir.path().join("ds");
+    build(&out, &[config.to_str().unwrap()]);
+    let qa = read_jsonl(&out.join("qa.jsonl"));
+    assert!(qa.iter().any(|q| q["options"].is_array()), "multiple-choice questions in a default-like build");
+    let write = |name: &str, f: &dyn Fn(&serde_json::Value) -> String| {
+        let p = dir.path().join(name);
+        let lines: Vec<String> =
+            qa.iter().map(|q| serde_json::json!({"id": q["id"], "prediction": f(q)}).to_string()).collect();
+        std::fs::write(&p, lines.join("\n")).unwrap();
+        p
+    };
+    let run = |p: &std::path::Path| {
+        let o = diorama(&["score", "--dataset", out.to_str().unwrap(), "--predictions", p.to_str().unwrap(), "--json"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    // The answers themselves score 1, raw outputs with trailing words too.
+    let perfect = write("perfect.jsonl", &|q| format!("{} because", q["answer"].as_str().unwrap()));
+    assert_eq!(run(&perfect)["overall"], 1.0);
+    // Every number doubled: 100 % off, MRA 0; every letter kept: accuracy 1.
+    let doubled = write("doubled.jsonl", &|q| {
+        let a = q["answer"].as_str().unwrap();
+        if q["options"].is_array() { a.to_string() } else { format!("{}", a.parse::<f64>().unwrap() * 2.0) }
+    });
+    let r = run(&doubled);
+    assert_eq!(r["per_type"]["object_counting"]["score"], 0.0);
+    assert_eq!(r["per_type"]["object_rel_distance"]["score"], 1.0);
+    // A prediction for a question that does not exist is an error naming it.
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"id\": \"9999-9999\", \"prediction\": \"A\"}\n").unwrap();
+    let o = diorama(&["score", "--dataset", out.to_str().unwrap(), "--predictions", bad.to_str().unwrap()]);
+    assert!(!o.status.success() && stderr(&o).contains("9999-9999"), "{}", stderr(&o));
+    // Exports: one record per question.
+    for format in ["vsibench", "llava"] {
+        let file = dir.path().join(format!("{format}.jsonl"));
+        let o = diorama(&["export", out.to_str().unwrap(), "--format", format, "--out", file.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let recs = read_jsonl(&file);
+        assert_eq!(recs.len(), qa.len());
+        if format == "vsibench" {
+            for (r, q) in recs.iter().zip(&qa) {
+                assert_eq!(r["ground_truth"], q["answer"]);
+                assert_eq!(r["question_type"], q["question_type"]);
+            }
+        } else {
+            assert!(recs[0]["conversations"][0]["value"].as_str().unwrap().starts_with("<video>"));
+        }
+    }
+}
