@@ -474,7 +474,14 @@ fn emit_scene(
             moving: dynamics.moving_ids(),
             fps: cam.fps,
         };
-        qa::generate(&planned.apartment, &summary, cam.frames, &spec, &mut seed::stream(planned.scene_seed, "qa"))
+        qa::generate(
+            &planned.apartment,
+            &summary,
+            &planned.trajectory.poses,
+            cam.frames,
+            &spec,
+            &mut seed::stream(planned.scene_seed, "qa"),
+        )
     } else {
         Vec::new()
     };

@@ -243,6 +243,9 @@ fn default_build_is_complete_and_consistent() {
         "object_rel_direction_medium",
         "object_rel_direction_hard",
         "obj_appearance_order",
+        "camera_displacement",
+        "camera_movement_direction",
+        "cam_obj_abs_dist",
     ] {
         assert!(question_types.get(t).copied().unwrap_or(0) > 0, "no {t} questions in {question_types:?}");
     }

@@ -14,7 +14,9 @@ use diorama_layouts::{Apartment, SceneObject};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
+use crate::camera::CameraPose;
 use crate::visibility::VisibilitySummary;
+use diorama_layouts::geom::Vec3;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct QaSpec {
@@ -87,6 +89,7 @@ fn choose<T>(mut items: Vec<T>, n: u32, rng: &mut ChaCha8Rng) -> Vec<T> {
 pub fn generate(
     layout: &Apartment,
     vis: &VisibilitySummary,
+    poses: &[CameraPose],
     frame_count: u32,
     spec: &QaSpec,
     rng: &mut ChaCha8Rng,
@@ -187,6 +190,186 @@ pub fn generate(
     });
     let mut letters = Letters::default();
     out.extend(multiple_choice(layout, vis, spec, &unique, &salient, &mut letters, rng));
+    out.extend(camera_tasks(vis, poses, spec, &unique, &mut letters, rng));
+    out
+}
+
+/// Distance from a point to a solid oriented box (0 inside).
+fn point_box_distance(p: Vec3, o: &SceneObject) -> f32 {
+    let local = o.obb.world_from_local.transpose() * (p - o.obb.center);
+    let half = o.obb.size * 0.5;
+    (local - local.clamp(-half, half)).length()
+}
+
+fn seconds(k: u32, fps: u32) -> String {
+    format!("{:.1}", k as f64 / fps as f64)
+}
+
+/// Camera tasks in the style of VSTI-Bench, from the exact camera poses: how far and in which direction the
+/// camera moved between two instants, how far an object is from it, and which of four objects is nearest.
+fn camera_tasks(
+    vis: &VisibilitySummary,
+    poses: &[CameraPose],
+    spec: &QaSpec,
+    unique: &[&SceneObject],
+    letters: &mut Letters,
+    rng: &mut ChaCha8Rng,
+) -> Vec<Question> {
+    let mut out = Vec::new();
+    let fps = spec.fps.max(1) as usize;
+    let n = poses.len();
+    // Intervals of one to three seconds, starting every half second.
+    let mut intervals = Vec::new();
+    for i in (0..n).step_by((fps / 2).max(1)) {
+        for len in [fps, 2 * fps, 3 * fps] {
+            if i + len < n {
+                intervals.push((i, i + len));
+            }
+        }
+    }
+    // camera_displacement: 0.2 to 10 m (VSTI-Bench's filter).
+    let moves: Vec<(usize, usize, f32)> = intervals
+        .iter()
+        .map(|&(i, j)| (i, j, poses[j].position.distance(poses[i].position)))
+        .filter(|(_, _, d)| (0.2..=10.0).contains(d))
+        .collect();
+    for (i, j, d) in choose(moves, spec.max_per_type, rng) {
+        out.push(Question {
+            question_type: "camera_displacement",
+            question: format!(
+                "Approximately how far (in meters) did the camera move between second {} and second {} of the video?",
+                seconds(i as u32, spec.fps),
+                seconds(j as u32, spec.fps)
+            ),
+            answer: format!("{:.1}", round_to(d as f64, 1)),
+            ground_truth: d as f64,
+            ground_truth_text: None,
+            margin: None,
+            metric: "mra",
+            options: None,
+            frames: [i as u32, j as u32],
+            object_ids: vec![],
+            definition: "camera_centre_displacement",
+        });
+    }
+    // camera_movement_direction: the displacement in the starting camera's frame; its dominant horizontal axis
+    // must exceed 1 m and twice the other.
+    let dirs: Vec<(usize, usize, &str, f32)> = intervals
+        .iter()
+        .filter_map(|&(i, j)| {
+            let d = poses[i].camera_from_world(poses[j].position);
+            let (x, z) = (d.x.abs(), d.z.abs());
+            let (big, small) = (x.max(z), x.min(z));
+            if big < 1.0 || big < 2.0 * small {
+                return None;
+            }
+            let class = if z >= x {
+                if d.z > 0.0 { "forward" } else { "backward" }
+            } else if d.x > 0.0 {
+                "right"
+            } else {
+                "left"
+            };
+            Some((i, j, class, big - small))
+        })
+        .collect();
+    for (i, j, class, margin) in choose(dirs, spec.max_per_type, rng) {
+        let distractors =
+            ["forward", "backward", "left", "right"].iter().filter(|c| **c != class).map(|c| c.to_string()).collect();
+        let (options, answer) = letters.place(class, distractors, rng);
+        out.push(Question {
+            question_type: "camera_movement_direction",
+            question: format!(
+                "During the sequence between second {} and second {} of the video, what was the primary consistent direction of the camera's movement relative to its orientation at the start?",
+                seconds(i as u32, spec.fps),
+                seconds(j as u32, spec.fps)
+            ),
+            answer,
+            ground_truth: margin as f64,
+            ground_truth_text: Some(class.to_string()),
+            margin: Some(margin as f64),
+            metric: "accuracy",
+            options: Some(options),
+            frames: [i as u32, j as u32],
+            object_ids: vec![],
+            definition: "start_camera_frame_dominant_axis",
+        });
+    }
+    // cam_obj_abs_dist: a unique object salient in the frame, 0.2 to 10 m from the camera centre.
+    let still: Vec<&SceneObject> = unique.iter().copied().filter(|o| !spec.moving.contains(&o.id)).collect();
+    let mut sightings = Vec::new();
+    for o in &still {
+        for &k in vis.salient_frames.get(&o.id).map(Vec::as_slice).unwrap_or_default().iter().step_by(fps) {
+            let Some(pose) = poses.get(k as usize) else { continue };
+            let d = point_box_distance(pose.position, o);
+            if (0.2..=10.0).contains(&d) {
+                sightings.push((*o, k, d));
+            }
+        }
+    }
+    for (o, k, d) in choose(sightings, spec.max_per_type, rng) {
+        out.push(Question {
+            question_type: "cam_obj_abs_dist",
+            question: format!(
+                "What is the approximate distance (in meters) between the camera (or the person filming) and the nearest point of the {} at second {} of the video?",
+                o.name,
+                seconds(k, spec.fps)
+            ),
+            answer: format!("{:.1}", round_to(d as f64, 1)),
+            ground_truth: d as f64,
+            ground_truth_text: None,
+            margin: None,
+            metric: "mra",
+            options: None,
+            frames: [k, k],
+            object_ids: vec![o.id],
+            definition: "camera_centre_to_obb",
+        });
+    }
+    // cam_obj_rel_dist: four unique objects salient in one frame, their distances at least 0.15 m apart.
+    let mut frames_four = Vec::new();
+    for k in (0..n as u32).step_by(fps) {
+        let seen: Vec<&SceneObject> = still
+            .iter()
+            .copied()
+            .filter(|o| vis.salient_frames.get(&o.id).is_some_and(|f| f.binary_search(&k).is_ok()))
+            .collect();
+        if seen.len() < 4 {
+            continue;
+        }
+        let four = choose(seen, 4, rng);
+        let pos = poses[k as usize].position;
+        let dist: Vec<f32> = four.iter().map(|o| point_box_distance(pos, o)).collect();
+        let mut sorted = dist.clone();
+        sorted.sort_by(f32::total_cmp);
+        if sorted.windows(2).any(|w| w[1] - w[0] < 0.15) {
+            continue;
+        }
+        frames_four.push((k, four, dist, sorted[1] - sorted[0]));
+    }
+    for (k, four, dist, margin) in choose(frames_four, spec.max_per_type, rng) {
+        let best = (0..4).min_by(|&a, &b| dist[a].total_cmp(&dist[b])).expect("four");
+        let distractors = (0..4).filter(|&i| i != best).map(|i| four[i].name.clone()).collect();
+        let (options, answer) = letters.place(&four[best].name, distractors, rng);
+        let listed: Vec<&str> = options.iter().map(|o| &o[3..]).collect();
+        out.push(Question {
+            question_type: "cam_obj_rel_dist",
+            question: format!(
+                "Measuring from the closest point of each object, which of these objects ({}) is the closest to the camera at second {} of the video?",
+                listed.join(", "),
+                seconds(k, spec.fps)
+            ),
+            answer,
+            ground_truth: margin as f64,
+            ground_truth_text: Some(four[best].name.clone()),
+            margin: Some(margin as f64),
+            metric: "accuracy",
+            options: Some(options),
+            frames: [k, k],
+            object_ids: four.iter().map(|o| o.id).collect(),
+            definition: "camera_centre_to_obb_argmin",
+        });
+    }
     out
 }
 
@@ -568,6 +751,43 @@ mod tests {
         assert_eq!(direction_class("easy", 5.0, 10.0), None);
     }
 
+    /// A camera walking 2 m forward along +y in 2 s, then 1.5 m to its right (+x) in 1 s, facing +y throughout.
+    #[test]
+    fn camera_tasks_follow_the_poses() {
+        let fps = 12;
+        let mut poses = Vec::new();
+        for k in 0..=36 {
+            let t = k as f32 / fps as f32;
+            let (x, y) = if t <= 2.0 { (0.0, t) } else { (1.5 * (t - 2.0), 2.0) };
+            poses.push(CameraPose::from_yaw_pitch(Vec3::new(x, y, 1.5), std::f32::consts::FRAC_PI_2, 0.0));
+        }
+        let spec = QaSpec { max_per_type: 1000, ..SPEC };
+        let qs = camera_tasks(
+            &VisibilitySummary::default(),
+            &poses,
+            &spec,
+            &[],
+            &mut Letters::default(),
+            &mut ChaCha8Rng::seed_from_u64(1),
+        );
+        let mut seen = BTreeMap::new();
+        for q in &qs {
+            let [i, j] = q.frames;
+            let (a, b) = (poses[i as usize].position, poses[j as usize].position);
+            match q.question_type {
+                "camera_displacement" => assert!((q.ground_truth - a.distance(b) as f64).abs() < 1e-5),
+                "camera_movement_direction" => {
+                    let text = q.ground_truth_text.as_deref().unwrap();
+                    let expected = if (b - a).y.abs() > (b - a).x.abs() { "forward" } else { "right" };
+                    assert_eq!(text, expected, "{q:?}");
+                    *seen.entry(text.to_string()).or_insert(0) += 1;
+                }
+                _ => {}
+            }
+        }
+        assert!(seen.contains_key("forward") && seen.contains_key("right"), "{seen:?}");
+    }
+
     #[test]
     fn letters_are_balanced() {
         let mut letters = Letters::default();
@@ -585,7 +805,7 @@ mod tests {
     #[test]
     fn answers_match_the_scene() {
         let l = layout(11);
-        let qs = generate(&l, &all_seen(&l), 48, &SPEC, &mut ChaCha8Rng::seed_from_u64(0));
+        let qs = generate(&l, &all_seen(&l), &[], 48, &SPEC, &mut ChaCha8Rng::seed_from_u64(0));
         let room = qs.iter().find(|q| q.question_type == "room_size_estimation").unwrap();
         let r = &l.rooms[0].room;
         assert!((room.ground_truth - (r.width_m * r.depth_m) as f64).abs() < 1e-4);
@@ -615,7 +835,7 @@ mod tests {
     #[test]
     fn multiple_choice_answers_match_the_scene() {
         let l = layout(11);
-        let qs = generate(&l, &all_seen(&l), 48, &SPEC, &mut ChaCha8Rng::seed_from_u64(0));
+        let qs = generate(&l, &all_seen(&l), &[], 48, &SPEC, &mut ChaCha8Rng::seed_from_u64(0));
         let mc: Vec<_> = qs.iter().filter(|q| q.options.is_some()).collect();
         assert!(!mc.is_empty());
         for q in mc {
@@ -648,7 +868,7 @@ mod tests {
     #[test]
     fn unseen_objects_are_not_asked_about() {
         let l = layout(11);
-        let qs = generate(&l, &VisibilitySummary::default(), 48, &SPEC, &mut ChaCha8Rng::seed_from_u64(0));
+        let qs = generate(&l, &VisibilitySummary::default(), &[], 48, &SPEC, &mut ChaCha8Rng::seed_from_u64(0));
         assert_eq!(qs.len(), 1, "only the room size needs no object: {qs:?}");
     }
 

@@ -89,12 +89,14 @@ pub struct VisibilitySummary {
     pub objects: BTreeMap<u32, ObjectSeen>,
     /// Visible pixels from which an object counts as salient in a frame.
     pub salient_px: u32,
+    /// Per object, the frames in which it is salient, in order.
+    pub salient_frames: BTreeMap<u32, Vec<u32>>,
 }
 
 impl VisibilitySummary {
     /// An empty summary with a saliency threshold (visible pixels).
     pub fn with_salient_px(salient_px: u32) -> VisibilitySummary {
-        VisibilitySummary { objects: BTreeMap::new(), salient_px }
+        VisibilitySummary { objects: BTreeMap::new(), salient_px, salient_frames: BTreeMap::new() }
     }
 
     /// Folds in frame `k`; frames must come in order.
@@ -111,6 +113,7 @@ impl VisibilitySummary {
             if o.visible_px >= self.salient_px.max(1) {
                 e.first_salient_frame.get_or_insert(k);
                 e.last_salient_frame = Some(k);
+                self.salient_frames.entry(o.id).or_default().push(k);
             }
             e.last_frame = k;
             e.frames_seen += 1;
