@@ -177,6 +177,13 @@ pub fn build(
             msaa_samples: renderer.settings().msaa_samples,
         },
         semantic_classes: &semantic_classes,
+        qa_balance: crate::score::balance(
+            &all_qa
+                .split(|b| *b == b'\n')
+                .filter(|l| !l.is_empty())
+                .map(|l| serde_json::from_slice(l).expect("our own question records parse"))
+                .collect::<Vec<serde_json::Value>>(),
+        ),
     };
     let mut json = serde_json::to_vec_pretty(&record).expect("dataset record serialises");
     json.push(b'\n');

@@ -257,3 +257,97 @@ mod tests {
         assert_eq!(r.per_type["object_rel_distance"].score, 0.0);
     }
 }
+
+/// How guessable each question type is without the video: its answer distribution and the score of the best
+/// constant answer (a text-only baseline). High baselines flag templates a model can game.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TypeBalance {
+    pub questions: usize,
+    /// Multiple choice: how often each letter is the answer.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub letters: BTreeMap<String, usize>,
+    /// Multiple choice: how often each option text is the answer (the ten most frequent).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub top_answers: Vec<(String, usize)>,
+    /// The best constant answer and its score: a letter or option text for multiple choice, a number for
+    /// numeric questions (chosen among the answers themselves, scored by MRA).
+    pub best_constant: String,
+    pub best_constant_score: f64,
+}
+
+/// Per question type, the balance of `questions` (records of qa.jsonl: `question_type`, `answer`, `options`,
+/// `ground_truth`).
+pub fn balance(questions: &[Value]) -> BTreeMap<String, TypeBalance> {
+    let mut by_type: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
+    for q in questions {
+        by_type.entry(q["question_type"].as_str().unwrap_or_default().to_string()).or_default().push(q);
+    }
+    by_type
+        .into_iter()
+        .map(|(t, qs)| {
+            let n = qs.len();
+            let mc = qs.iter().all(|q| q["options"].is_array());
+            let b = if mc {
+                let mut letters: BTreeMap<String, usize> = BTreeMap::new();
+                let mut texts: BTreeMap<String, usize> = BTreeMap::new();
+                for q in &qs {
+                    *letters.entry(q["answer"].as_str().unwrap_or_default().to_string()).or_default() += 1;
+                    *texts.entry(q["ground_truth"].as_str().unwrap_or_default().to_string()).or_default() += 1;
+                }
+                let mut top: Vec<(String, usize)> = texts.into_iter().collect();
+                top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                let (bl, bn) = letters.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).expect("one");
+                // Always answering the same text (when it is an option) or the same letter.
+                let (best, score) = if top[0].1 > *bn {
+                    (top[0].0.clone(), top[0].1 as f64 / n as f64)
+                } else {
+                    (bl.clone(), *bn as f64 / n as f64)
+                };
+                top.truncate(10);
+                TypeBalance { questions: n, letters, top_answers: top, best_constant: best, best_constant_score: score }
+            } else {
+                let answers: Vec<f64> = qs.iter().filter_map(|q| q["answer"].as_str()?.parse().ok()).collect();
+                let mean_mra = |c: f64| {
+                    answers.iter().map(|&a| diorama_sim::qa::mean_relative_accuracy(c, a)).sum::<f64>() / n as f64
+                };
+                let (best, score) = answers
+                    .iter()
+                    .map(|&c| (c, mean_mra(c)))
+                    .fold((0.0, -1.0), |acc, x| if x.1 > acc.1 { x } else { acc });
+                TypeBalance {
+                    questions: n,
+                    letters: BTreeMap::new(),
+                    top_answers: Vec::new(),
+                    best_constant: format!("{best}"),
+                    best_constant_score: score.max(0.0),
+                }
+            };
+            (t, b)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod balance_tests {
+    use super::*;
+
+    #[test]
+    fn constant_baselines_are_found() {
+        let qs: Vec<Value> = [("A", "left"), ("B", "left"), ("C", "right"), ("D", "left")]
+            .iter()
+            .map(|(l, t)| {
+                serde_json::json!({"question_type": "dir", "answer": l, "ground_truth": t, "options": ["A. x"]})
+            })
+            .chain([2.0, 2.0, 4.0].iter().map(|v| {
+                serde_json::json!({"question_type": "num", "answer": format!("{v}"), "ground_truth": v, "options": null})
+            }))
+            .collect();
+        let b = balance(&qs);
+        // Always "left": 3 of 4; each letter once.
+        assert_eq!((b["dir"].best_constant.as_str(), b["dir"].best_constant_score), ("left", 0.75));
+        assert_eq!(b["dir"].letters.values().copied().collect::<Vec<_>>(), [1, 1, 1, 1]);
+        // Always 2.0: exact on two, 50 % off on the third (MRA 0.1): (1 + 1 + 0.1) / 3.
+        assert_eq!(b["num"].best_constant, "2");
+        assert!((b["num"].best_constant_score - 2.1 / 3.0).abs() < 1e-12);
+    }
+}

@@ -249,6 +249,18 @@ fn default_build_is_complete_and_consistent() {
     ] {
         assert!(question_types.get(t).copied().unwrap_or(0) > 0, "no {t} questions in {question_types:?}");
     }
+    // Answer letters are balanced per question type within each scene, so across the build no letter leads
+    // another by more than the number of scenes; every type reports its best constant answer's score.
+    let scenes = dataset["scenes"].as_array().unwrap().len() as u64;
+    for (t, b) in dataset["qa_balance"].as_object().unwrap() {
+        let counts: Vec<u64> =
+            b["letters"].as_object().map_or(vec![], |m| m.values().map(|v| v.as_u64().unwrap()).collect());
+        if let (Some(max), Some(min)) = (counts.iter().max(), counts.iter().min()) {
+            assert!(max - min <= scenes, "{t}: letters {}", b["letters"]);
+        }
+        let s = f(&b["best_constant_score"]);
+        assert!((0.0..=1.0).contains(&s), "{t}: {b}");
+    }
     // The top-level qa.jsonl is the scenes' questions in scene order.
     let mut concatenated = Vec::new();
     for dir in scene_dirs(&out) {

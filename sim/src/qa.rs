@@ -276,7 +276,7 @@ fn camera_tasks(
     for (i, j, class, margin) in choose(dirs, spec.max_per_type, rng) {
         let distractors =
             ["forward", "backward", "left", "right"].iter().filter(|c| **c != class).map(|c| c.to_string()).collect();
-        let (options, answer) = letters.place(class, distractors, rng);
+        let (options, answer) = letters.place("camera_movement_direction", class, distractors, rng);
         out.push(Question {
             question_type: "camera_movement_direction",
             question: format!(
@@ -350,7 +350,7 @@ fn camera_tasks(
     for (k, four, dist, margin) in choose(frames_four, spec.max_per_type, rng) {
         let best = (0..4).min_by(|&a, &b| dist[a].total_cmp(&dist[b])).expect("four");
         let distractors = (0..4).filter(|&i| i != best).map(|i| four[i].name.clone()).collect();
-        let (options, answer) = letters.place(&four[best].name, distractors, rng);
+        let (options, answer) = letters.place("cam_obj_rel_dist", &four[best].name, distractors, rng);
         let listed: Vec<&str> = options.iter().map(|o| &o[3..]).collect();
         out.push(Question {
             question_type: "cam_obj_rel_dist",
@@ -377,22 +377,30 @@ fn camera_tasks(
 /// distractors shuffled around them.
 #[derive(Debug, Default)]
 struct Letters {
-    used: [u32; 4],
+    /// Per question type (tasks have different option counts), how often each letter was the answer.
+    used: BTreeMap<&'static str, [u32; 4]>,
 }
 
 const LETTERS: [char; 4] = ['A', 'B', 'C', 'D'];
 
 impl Letters {
     /// The options (`"A. text"`) and the correct letter.
-    fn place(&mut self, correct: &str, mut distractors: Vec<String>, rng: &mut ChaCha8Rng) -> (Vec<String>, String) {
+    fn place(
+        &mut self,
+        question_type: &'static str,
+        correct: &str,
+        mut distractors: Vec<String>,
+        rng: &mut ChaCha8Rng,
+    ) -> (Vec<String>, String) {
         let n = distractors.len() + 1;
+        let used = self.used.entry(question_type).or_default();
         for i in (1..distractors.len()).rev() {
             distractors.swap(i, rng.random_range(0..=i));
         }
-        let least = (0..n).map(|i| self.used[i]).min().expect("options");
-        let slots: Vec<usize> = (0..n).filter(|&i| self.used[i] == least).collect();
+        let least = (0..n).map(|i| used[i]).min().expect("options");
+        let slots: Vec<usize> = (0..n).filter(|&i| used[i] == least).collect();
         let at = slots[rng.random_range(0..slots.len())];
-        self.used[at] += 1;
+        used[at] += 1;
         distractors.insert(at, correct.to_string());
         let options = distractors.iter().enumerate().map(|(i, t)| format!("{}. {t}", LETTERS[i])).collect();
         (options, LETTERS[at].to_string())
@@ -507,7 +515,7 @@ fn multiple_choice(
         let best = (0..4).min_by(|&a, &b| dist[a].total_cmp(&dist[b])).expect("four");
         let name = |objs: &Vec<&SceneObject>| objs[0].name.clone();
         let distractors: Vec<String> = (0..4).filter(|&i| i != best).map(|i| name(&four[i].1)).collect();
-        let (options, answer) = letters.place(&name(&four[best].1), distractors, rng);
+        let (options, answer) = letters.place("object_rel_distance", &name(&four[best].1), distractors, rng);
         let listed: Vec<&str> = options.iter().map(|o| &o[3..]).collect();
         let mut ids = vec![primary.id];
         ids.extend(four.iter().flat_map(|(_, objs)| objs.iter().map(|o| o.id)));
@@ -581,7 +589,7 @@ fn multiple_choice(
                 _ => &["left", "right"],
             };
             let distractors = classes.iter().filter(|c| **c != class).map(|c| c.to_string()).collect();
-            let (options, answer) = letters.place(class, distractors, rng);
+            let (options, answer) = letters.place(qtype, class, distractors, rng);
             let lead = format!("If I am standing by the {} and facing the {}, ", p.name, o.name);
             let question = match task {
                 "hard" => format!(
@@ -651,7 +659,7 @@ fn multiple_choice(
         for i in (1..shown.len()).rev() {
             shown.swap(i, rng.random_range(0..=i));
         }
-        let (options, answer) = letters.place(&correct, distractors, rng);
+        let (options, answer) = letters.place("obj_appearance_order", &correct, distractors, rng);
         let gap = pick.windows(2).map(|w| w[1].1 - w[0].1).min().unwrap_or(0);
         out.push(Question {
             question_type: "obj_appearance_order",
@@ -794,7 +802,7 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         let mut count = [0; 4];
         for _ in 0..40 {
-            let (options, answer) = letters.place("yes", vec!["a".into(), "b".into(), "c".into()], &mut rng);
+            let (options, answer) = letters.place("t", "yes", vec!["a".into(), "b".into(), "c".into()], &mut rng);
             let i = (answer.as_bytes()[0] - b'A') as usize;
             assert_eq!(options[i], format!("{answer}. yes"));
             count[i] += 1;

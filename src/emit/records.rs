@@ -842,6 +842,9 @@ pub struct DatasetRecord<'a, C: Serialize> {
     pub adapter: AdapterRecord,
     /// Addition: the semantic classes; a semantic map's value is an index into this list (0: background).
     pub semantic_classes: &'a [String],
+    /// Addition: per question type, the answer distribution and the best constant answer's score (a text-only
+    /// baseline), so templates guessable without the video show.
+    pub qa_balance: BTreeMap<String, crate::score::TypeBalance>,
 }
 
 #[cfg(test)]
