@@ -8,6 +8,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod score;
 pub mod sheet;
+pub mod verify;
 
 pub use config::{Config, ConfigError, DEFAULT_CONFIG_TOML};
 pub use pipeline::{BuildError, BuildSummary, Progress, StageTimes, build};

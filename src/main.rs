@@ -87,6 +87,12 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Recompute every answer of a dataset from its scene.json and frames.jsonl through independent code, and
+    /// fail on any mismatch.
+    Verify {
+        /// The dataset folder.
+        dataset: PathBuf,
+    },
     /// Show or check configurations.
     Config {
         /// Print the default configuration as commented TOML.
@@ -124,6 +130,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 anyhow::bail!("say what to do: `diorama config --print-default` or `diorama config --check FILE`");
             }
+            Ok(())
+        }
+        Command::Verify { dataset } => {
+            let r = diorama::verify::verify(&dataset)?;
+            for (t, n) in &r.checked {
+                println!("{t:<32} {n:>6} checked");
+            }
+            for (t, n) in &r.unknown {
+                println!("{t:<32} {n:>6} not checked (no independent recomputation for this type yet)");
+            }
+            for (id, why) in &r.mismatches {
+                println!("MISMATCH {id}: {why}");
+            }
+            if !r.mismatches.is_empty() {
+                anyhow::bail!("{} answers disagree with the scene", r.mismatches.len());
+            }
+            println!("every checked answer agrees with scene.json and frames.jsonl");
             Ok(())
         }
         Command::Score { dataset, predictions, json } => {

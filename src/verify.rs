@@ -1,0 +1,292 @@
+//! `diorama verify`: recomputes every answer of a finished dataset from its `scene.json` and `frames.jsonl`
+//! alone, through code of its own (parry3d for box distances, its own angles, salience and camera maths), and
+//! reports every question whose recorded answer disagrees. It shares no code with the question generator.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use parry3d::glamx::{Mat3, Quat, Vec3};
+use parry3d::math::Pose;
+use parry3d::query;
+use parry3d::shape::Cuboid;
+use serde_json::Value;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("cannot read {path}: {cause}")]
+    Read { path: PathBuf, cause: String },
+}
+
+/// What `verify` found.
+#[derive(Debug, Default)]
+pub struct VerifyReport {
+    /// Questions checked per type.
+    pub checked: BTreeMap<String, usize>,
+    /// `(question id, what disagrees)`.
+    pub mismatches: Vec<(String, String)>,
+    /// Question types this verifier does not know (not checked).
+    pub unknown: BTreeMap<String, usize>,
+}
+
+struct Obj {
+    category: String,
+    name: String,
+    structural: bool,
+    center: Vec3,
+    size: Vec3,
+    /// Columns: the box's axes.
+    rot: Mat3,
+}
+
+struct Scene {
+    objects: BTreeMap<u64, Obj>,
+    indoor_m2: f64,
+    /// Per frame: camera centre and rotation (columns: camera x, y, z in the world).
+    cameras: Vec<(Vec3, Mat3)>,
+    /// Per object: its first frame with at least the salient pixel count.
+    first_salient: BTreeMap<u64, u64>,
+}
+
+fn read(path: &Path) -> Result<String, VerifyError> {
+    std::fs::read_to_string(path).map_err(|e| VerifyError::Read { path: path.to_path_buf(), cause: e.to_string() })
+}
+
+fn v3(v: &Value) -> Vec3 {
+    Vec3::new(
+        v[0].as_f64().unwrap_or(0.0) as f32,
+        v[1].as_f64().unwrap_or(0.0) as f32,
+        v[2].as_f64().unwrap_or(0.0) as f32,
+    )
+}
+
+fn load_scene(dir: &Path) -> Result<Scene, VerifyError> {
+    let scene: Value = serde_json::from_str(&read(&dir.join("scene.json"))?)
+        .map_err(|e| VerifyError::Read { path: dir.join("scene.json"), cause: e.to_string() })?;
+    let mut objects = BTreeMap::new();
+    for o in scene["objects"].as_array().into_iter().flatten() {
+        let axes = &o["obb"]["axes"];
+        objects.insert(
+            o["id"].as_u64().unwrap_or(0),
+            Obj {
+                category: o["category"].as_str().unwrap_or_default().into(),
+                name: o["name"].as_str().unwrap_or_default().into(),
+                structural: o["structural"].as_bool().unwrap_or(false),
+                center: v3(&o["obb"]["center"]),
+                size: v3(&o["obb"]["size"]),
+                rot: Mat3::from_cols(v3(&axes[0]), v3(&axes[1]), v3(&axes[2])),
+            },
+        );
+    }
+    // Floor areas by the shoelace formula on the polygons (not the recorded area_m2).
+    let indoor_m2 = scene["rooms"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["outdoor"] != true)
+        .map(|r| {
+            let p: Vec<(f64, f64)> = r["polygon"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|q| (q[0].as_f64().unwrap_or(0.0), q[1].as_f64().unwrap_or(0.0)))
+                .collect();
+            (0..p.len()).map(|i| p[i].0 * p[(i + 1) % p.len()].1 - p[(i + 1) % p.len()].0 * p[i].1).sum::<f64>().abs()
+                / 2.0
+        })
+        .sum();
+    let salient = scene["visibility_salient_px"].as_u64().unwrap_or(1);
+    let mut cameras = Vec::new();
+    let mut first_salient = BTreeMap::new();
+    for (k, line) in read(&dir.join("frames.jsonl"))?.lines().enumerate() {
+        let f: Value = serde_json::from_str(line)
+            .map_err(|e| VerifyError::Read { path: dir.join("frames.jsonl"), cause: e.to_string() })?;
+        let m = &f["T_wc"];
+        let at = |r: usize, c: usize| m[r][c].as_f64().unwrap_or(0.0) as f32;
+        let rot = Mat3::from_cols(
+            Vec3::new(at(0, 0), at(1, 0), at(2, 0)),
+            Vec3::new(at(0, 1), at(1, 1), at(2, 1)),
+            Vec3::new(at(0, 2), at(1, 2), at(2, 2)),
+        );
+        cameras.push((Vec3::new(at(0, 3), at(1, 3), at(2, 3)), rot));
+        for v in f["visibility"].as_array().into_iter().flatten() {
+            if v["visible_px"].as_u64().unwrap_or(0) >= salient {
+                first_salient.entry(v["id"].as_u64().unwrap_or(0)).or_insert(k as u64);
+            }
+        }
+    }
+    Ok(Scene { objects, indoor_m2, cameras, first_salient })
+}
+
+fn box_distance(a: &Obj, b: &Obj) -> f32 {
+    let shape = |o: &Obj| (Cuboid::new(o.size * 0.5), Pose::from_parts(o.center, Quat::from_mat3(&o.rot)));
+    let ((sa, pa), (sb, pb)) = (shape(a), shape(b));
+    query::distance(&pa, &sa, &pb, &sb).map(|d| d.distance).unwrap_or(f32::NAN)
+}
+
+fn point_distance(p: Vec3, o: &Obj) -> f32 {
+    let local = o.rot.transpose() * (p - o.center);
+    let h = o.size * 0.5;
+    Vec3::new((local.x.abs() - h.x).max(0.0), (local.y.abs() - h.y).max(0.0), (local.z.abs() - h.z).max(0.0)).length()
+}
+
+/// Left-positive angle (degrees) of `q` from `f` seen from above.
+fn left_angle(f: Vec3, q: Vec3) -> f32 {
+    let cross = f.x * q.y - f.y * q.x;
+    let dot = f.x * q.x + f.y * q.y;
+    cross.atan2(dot).to_degrees()
+}
+
+fn direction(level: &str, a: f32) -> &'static str {
+    match level {
+        "hard" => match a {
+            a if (0.0..90.0).contains(&a) => "front-left",
+            a if a >= 90.0 => "back-left",
+            a if (-90.0..0.0).contains(&a) => "front-right",
+            _ => "back-right",
+        },
+        "medium" if a.abs() >= 135.0 => "back",
+        _ => {
+            if a > 0.0 {
+                "left"
+            } else {
+                "right"
+            }
+        }
+    }
+}
+
+/// The option text of the recorded letter.
+fn chosen(q: &Value) -> Option<String> {
+    let letter = q["answer"].as_str()?;
+    q["options"]
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .find(|o| o.starts_with(&format!("{letter}. ")))
+        .map(|o| o[3..].to_string())
+}
+
+fn number(q: &Value) -> f64 {
+    q["answer"].as_str().and_then(|a| a.parse().ok()).unwrap_or(f64::NAN)
+}
+
+/// Recomputes one question; `Err` says what disagrees.
+fn check(q: &Value, s: &Scene) -> Result<(), String> {
+    let ids: Vec<u64> =
+        q["provenance"]["object_ids"].as_array().into_iter().flatten().filter_map(Value::as_u64).collect();
+    let obj = |i: usize| {
+        ids.get(i).and_then(|id| s.objects.get(id)).ok_or(format!("object {i} of {ids:?} is not in scene.json"))
+    };
+    let frames: Vec<usize> =
+        q["frames"].as_array().into_iter().flatten().filter_map(|v| v.as_u64().map(|x| x as usize)).collect();
+    let close = |want: f64, tol: f64| {
+        let got = number(q);
+        if (got - want).abs() <= tol { Ok(()) } else { Err(format!("answer {got}, recomputed {want:.3}")) }
+    };
+    let text = |want: &str| match chosen(q) {
+        Some(t) if t == want => Ok(()),
+        other => Err(format!("answer {other:?}, recomputed {want}")),
+    };
+    match q["question_type"].as_str().unwrap_or_default() {
+        "object_counting" => {
+            let cat = &obj(0)?.category;
+            let n = s.objects.values().filter(|o| !o.structural && &o.category == cat).count();
+            close(n as f64, 0.0)
+        }
+        "object_abs_distance" => close(box_distance(obj(0)?, obj(1)?) as f64, 0.051),
+        "object_size_estimation" => close(obj(0)?.size.max_element() as f64 * 100.0, 0.51),
+        "room_size_estimation" => close(s.indoor_m2, 0.051),
+        "object_rel_distance" => {
+            let primary = obj(0)?;
+            let mut by_cat: BTreeMap<&str, (f32, &str)> = BTreeMap::new();
+            for i in 1..ids.len() {
+                let o = obj(i)?;
+                let d = box_distance(o, primary);
+                let e = by_cat.entry(o.category.as_str()).or_insert((f32::INFINITY, o.name.as_str()));
+                e.0 = e.0.min(d);
+            }
+            let best = by_cat.values().min_by(|a, b| a.0.total_cmp(&b.0)).ok_or("no choices")?;
+            text(best.1)
+        }
+        t if t.starts_with("object_rel_direction_") => {
+            let (p, o, r) = (obj(0)?.center, obj(1)?.center, obj(2)?.center);
+            text(direction(t.rsplit('_').next().unwrap_or_default(), left_angle(o - p, r - p)))
+        }
+        "obj_appearance_order" => {
+            let mut seen: Vec<(u64, &str)> = Vec::new();
+            for (i, id) in ids.iter().enumerate() {
+                seen.push((*s.first_salient.get(id).ok_or(format!("{id} never salient"))?, obj(i)?.name.as_str()));
+            }
+            seen.sort();
+            text(&seen.iter().map(|x| x.1).collect::<Vec<_>>().join(", "))
+        }
+        "camera_displacement" => {
+            let (a, b) = (s.cameras[frames[0]].0, s.cameras[frames[1]].0);
+            close(a.distance(b) as f64, 0.051)
+        }
+        "camera_movement_direction" => {
+            let (p, r) = s.cameras[frames[0]];
+            let d = r.transpose() * (s.cameras[frames[1]].0 - p);
+            let want = if d.z.abs() >= d.x.abs() {
+                if d.z > 0.0 { "forward" } else { "backward" }
+            } else if d.x > 0.0 {
+                "right"
+            } else {
+                "left"
+            };
+            text(want)
+        }
+        "cam_obj_abs_dist" => close(point_distance(s.cameras[frames[0]].0, obj(0)?) as f64, 0.051),
+        "cam_obj_rel_dist" => {
+            let c = s.cameras[frames[0]].0;
+            let best = (0..ids.len())
+                .map(|i| obj(i).map(|o| (point_distance(c, o), o.name.clone())))
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .min_by(|a, b| a.0.total_cmp(&b.0))
+                .ok_or("no choices")?;
+            text(&best.1)
+        }
+        other => Err(format!("unknown type {other}")),
+    }
+}
+
+/// Verifies every question of the dataset at `out`.
+pub fn verify(out: &Path) -> Result<VerifyReport, VerifyError> {
+    let mut report = VerifyReport::default();
+    let mut scenes: BTreeMap<String, Scene> = BTreeMap::new();
+    let qa = read(&out.join("qa.jsonl"))?;
+    for line in qa.lines().filter(|l| !l.trim().is_empty()) {
+        let q: Value = serde_json::from_str(line)
+            .map_err(|e| VerifyError::Read { path: out.join("qa.jsonl"), cause: e.to_string() })?;
+        let sid = q["scene_id"].as_str().unwrap_or_default().to_string();
+        if !scenes.contains_key(&sid) {
+            scenes.insert(sid.clone(), load_scene(&out.join("scenes").join(&sid))?);
+        }
+        let t = q["question_type"].as_str().unwrap_or_default().to_string();
+        let id = q["id"].as_str().unwrap_or_default().to_string();
+        match check(&q, &scenes[&sid]) {
+            Err(e) if e.starts_with("unknown type") => *report.unknown.entry(t).or_default() += 1,
+            Err(e) => {
+                *report.checked.entry(t).or_default() += 1;
+                report.mismatches.push((id, e));
+            }
+            Ok(()) => *report.checked.entry(t).or_default() += 1,
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn left_is_counter_clockwise_from_above() {
+        let f = Vec3::new(0.0, 1.0, 0.0);
+        assert_eq!(direction("hard", left_angle(f, Vec3::new(-1.0, 1.0, 0.0))), "front-left");
+        assert_eq!(direction("hard", left_angle(f, Vec3::new(1.0, -1.0, 0.0))), "back-right");
+        assert_eq!(direction("medium", left_angle(f, Vec3::new(0.1, -1.0, 0.0))), "back");
+        assert_eq!(direction("easy", left_angle(f, Vec3::new(0.5, 0.2, 0.0))), "right");
+    }
+}
