@@ -35,7 +35,9 @@ fn main() {
             vis.add(k, &FrameVisibility::from_instance_map(&map, 200, shown.len() as u32));
         }
         let poses: Vec<CameraPose> = (0..frames)
-            .map(|k| CameraPose::from_yaw_pitch(Vec3::new(0.5 + k as f32 * 0.03, 0.5, 1.6), 0.8 + k as f32 * 0.01, -0.3))
+            .map(|k| {
+                CameraPose::from_yaw_pitch(Vec3::new(0.5 + k as f32 * 0.03, 0.5, 1.6), 0.8 + k as f32 * 0.01, -0.3)
+            })
             .collect();
         let start = Instant::now();
         let qs = generate(room, &vis, &poses, frames, &qa, &mut ChaCha8Rng::seed_from_u64(1));

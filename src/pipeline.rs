@@ -136,7 +136,7 @@ pub fn build(
         let planned = plan::plan_scene(config, &manifest, index)?;
         times.layout += t0.elapsed();
         let id = scene_id(index);
-        let (files, questions, qa_bytes) =
+        let (files, questions, qa_bytes, dropped) =
             emit_scene(config, index, &dir, &id, &planned, &mut renderer, &mut times, progress)?;
         for q in &questions {
             *question_counts.entry(q.question_type.to_string()).or_default() += 1;
@@ -144,7 +144,12 @@ pub fn build(
         let t1 = Instant::now();
         all_qa.extend_from_slice(&qa_bytes);
         progress.scene_done(&id, planned.attempts, planned.apartment.furniture().count(), questions.len());
-        entries.push(SceneEntry { scene_id: id, seed: planned.scene_seed, files });
+        entries.push(SceneEntry {
+            scene_id: id,
+            seed: planned.scene_seed,
+            files,
+            questions_dropped_by_degradations: dropped,
+        });
         times.emit += t1.elapsed();
     }
 
@@ -227,7 +232,7 @@ fn emit_scene(
     renderer: &mut Renderer,
     times: &mut StageTimes,
     progress: &mut dyn Progress,
-) -> Result<(BTreeMap<String, String>, Vec<qa::Question>, Vec<u8>), BuildError> {
+) -> Result<(BTreeMap<String, String>, Vec<qa::Question>, Vec<u8>, u32), BuildError> {
     let cam = &config.camera;
     let out = &config.output;
     let stills = planned.trajectory.kind == "stills";
@@ -492,6 +497,13 @@ fn emit_scene(
     } else {
         Vec::new()
     };
+    // Degradation awareness: a question about objects no degraded frame still shows is dropped.
+    let asked = questions.len();
+    let questions: Vec<qa::Question> = questions
+        .into_iter()
+        .filter(|q| !degraded || seen_through_degradations(q, &summary, planned, &frame_degradations))
+        .collect();
+    let dropped = (asked - questions.len()) as u32;
     let qa_bytes = records::qa_lines(id, &questions, &frame_degradations);
     writer.write("qa.jsonl", &qa_bytes)?;
     let lights = plan::light_records(&planned.lighting);
@@ -520,7 +532,33 @@ fn emit_scene(
     let encoded = png_rgb8(pw, ph, &rgb, png::Compression::default(), &mut png);
     writer.write_image("plan.png", encoded, &png)?;
     times.emit += t_emit.elapsed();
-    Ok((writer.into_files(), questions, qa_bytes))
+    Ok((writer.into_files(), questions, qa_bytes, dropped))
+}
+
+/// Whether every object `q` names is still seen through its frames' degradations: in some frame of the
+/// question's range where the object is salient, the medium (fog, haze) passes at least 5 % of its contrast
+/// (it is within the meteorological optical range: `exp(-beta d) >= 0.05`, `d` from the camera to the object's
+/// centre) and the sensor's signal-to-noise ratio at middle grey is at least 2.
+fn seen_through_degradations(
+    q: &qa::Question,
+    summary: &VisibilitySummary,
+    planned: &plan::PlannedScene,
+    frame_degradations: &[Vec<diorama_degradations::AppliedDegradation>],
+) -> bool {
+    let visible_in = |id: u32, k: u32| -> bool {
+        let Some(applied) = frame_degradations.get(k as usize) else { return true };
+        let Some(o) = planned.apartment.object(id) else { return true };
+        let d = planned.trajectory.poses[k as usize].position.distance(o.obb.center) as f64;
+        let beta: f64 = applied.iter().filter_map(|a| a.params.get("beta_per_m")).sum();
+        let snr = applied.iter().find_map(|a| a.params.get("snr_mid_grey")).copied().unwrap_or(f64::INFINITY);
+        (-beta * d).exp() >= 0.05 && snr >= 2.0
+    };
+    q.object_ids.iter().all(|&id| {
+        summary
+            .salient_frames
+            .get(&id)
+            .is_some_and(|frames| frames.iter().any(|&k| k >= q.frames[0] && k <= q.frames[1] && visible_in(id, k)))
+    })
 }
 
 pub(crate) fn pinhole(k: &diorama_sim::camera::Intrinsics) -> diorama_degradations::optics::Pinhole {

@@ -312,3 +312,27 @@ fn codec_psnr_falls_with_severity() {
         assert!(psnrs[4] < psnrs[0] - 3.0, "{kind}: {psnrs:?}");
     }
 }
+
+/// Degradation awareness: in thick smoke (visibility 1.5 m) questions about objects the haze hides in every frame
+/// are dropped and counted; those kept name objects seen within the visibility; questions about the camera or
+/// the room stay.
+#[test]
+fn questions_about_objects_hidden_by_degradations_are_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.toml");
+    std::fs::write(&config, SMALL).unwrap();
+    let (clear, smoke) = (dir.path().join("clear"), dir.path().join("smoke"));
+    build(&clear, &[config.to_str().unwrap()]);
+    build(&smoke, &[config.to_str().unwrap(), "--degrade", "haze:mor_m=1.5"]);
+    let dropped = |root: &Path| {
+        read_json(&root.join("dataset.json"))["scenes"][0]["questions_dropped_by_degradations"].as_u64().unwrap()
+    };
+    assert_eq!(dropped(&clear), 0);
+    let (a, b) = (read_jsonl(&clear.join("qa.jsonl")), read_jsonl(&smoke.join("qa.jsonl")));
+    assert!(dropped(&smoke) > 0, "thick smoke hides some objects");
+    assert_eq!(a.len() as u64, b.len() as u64 + dropped(&smoke));
+    for t in ["room_size_estimation", "camera_displacement"] {
+        let count = |qs: &[serde_json::Value]| qs.iter().filter(|q| q["question_type"] == t).count();
+        assert_eq!(count(&a), count(&b), "{t} does not depend on seeing objects");
+    }
+}

@@ -810,6 +810,8 @@ pub struct SceneEntry {
     pub scene_id: String,
     pub seed: u64,
     pub files: BTreeMap<String, String>,
+    /// Addition: questions not emitted because no degraded frame still showed their objects.
+    pub questions_dropped_by_degradations: u32,
 }
 
 #[derive(Serialize)]
