@@ -236,6 +236,10 @@ fn check(q: &Value, s: &Scene) -> Result<(), String> {
             };
             text(want)
         }
+        "ego_rotation" => {
+            let (a, b) = (s.cameras[frames[0]].1.z_axis, s.cameras[frames[1]].1.z_axis);
+            text(if left_angle(a, b) > 0.0 { "left" } else { "right" })
+        }
         "cam_obj_abs_dist" => close(point_distance(s.cameras[frames[0]].0, obj(0)?) as f64, 0.051),
         "cam_obj_rel_dist" => {
             let c = s.cameras[frames[0]].0;

@@ -246,6 +246,7 @@ fn default_build_is_complete_and_consistent() {
         "camera_displacement",
         "camera_movement_direction",
         "cam_obj_abs_dist",
+        "ego_rotation",
     ] {
         assert!(question_types.get(t).copied().unwrap_or(0) > 0, "no {t} questions in {question_types:?}");
     }

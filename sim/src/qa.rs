@@ -295,6 +295,38 @@ fn camera_tasks(
             definition: "start_camera_frame_dominant_axis",
         });
     }
+    // ego_rotation (SAT's egocentric movement): which way the camera turned over the interval, its heading
+    // change between 20 and 160 degrees (far from straight ahead and from a half turn).
+    let turns: Vec<(usize, usize, &str, f32)> = intervals
+        .iter()
+        .filter_map(|&(i, j)| {
+            let (a, b) = (poses[i].forward(), poses[j].forward());
+            let turn = signed_angle_deg([a.x, a.y], [b.x, b.y]);
+            (20.0..=160.0).contains(&turn.abs()).then_some((i, j, if turn > 0.0 { "left" } else { "right" }, turn))
+        })
+        .collect();
+    for (i, j, class, turn) in choose(turns, spec.max_per_type, rng) {
+        let distractors = vec![if class == "left" { "right".to_string() } else { "left".to_string() }];
+        let (options, answer) = letters.place("ego_rotation", class, distractors, rng);
+        out.push(Question {
+            question_type: "ego_rotation",
+            question: format!(
+                "Between second {} and second {} of the video, did the camera turn to the left or to the right?",
+                seconds(i as u32, spec.fps),
+                seconds(j as u32, spec.fps)
+            ),
+            answer,
+            ground_truth: turn as f64,
+            ground_truth_text: Some(class.to_string()),
+            // Degrees from the nearest ambiguous heading change (none, or a half turn).
+            margin: Some((turn.abs().min(180.0 - turn.abs())) as f64),
+            metric: "accuracy",
+            options: Some(options),
+            frames: [i as u32, j as u32],
+            object_ids: vec![],
+            definition: "heading_change_deg",
+        });
+    }
     // cam_obj_abs_dist: a unique object salient in the frame, 0.2 to 10 m from the camera centre.
     let still: Vec<&SceneObject> = unique.iter().copied().filter(|o| !spec.moving.contains(&o.id)).collect();
     let mut sightings = Vec::new();
@@ -784,6 +816,7 @@ mod tests {
             let (a, b) = (poses[i as usize].position, poses[j as usize].position);
             match q.question_type {
                 "camera_displacement" => assert!((q.ground_truth - a.distance(b) as f64).abs() < 1e-5),
+                "ego_rotation" => panic!("the path does not turn: {q:?}"),
                 "camera_movement_direction" => {
                     let text = q.ground_truth_text.as_deref().unwrap();
                     let expected = if (b - a).y.abs() > (b - a).x.abs() { "forward" } else { "right" };
@@ -794,6 +827,32 @@ mod tests {
             }
         }
         assert!(seen.contains_key("forward") && seen.contains_key("right"), "{seen:?}");
+    }
+
+    /// A camera panning counter-clockwise (yaw growing) at 30 degrees per second turns left.
+    #[test]
+    fn a_counter_clockwise_pan_is_a_left_turn() {
+        let poses: Vec<CameraPose> = (0..=36)
+            .map(|k| {
+                CameraPose::from_yaw_pitch(Vec3::new(1.0, 1.0, 1.5), (30.0f32 * k as f32 / 12.0).to_radians(), -0.2)
+            })
+            .collect();
+        let spec = QaSpec { max_per_type: 1000, ..SPEC };
+        let qs = camera_tasks(
+            &VisibilitySummary::default(),
+            &poses,
+            &spec,
+            &[],
+            &mut Letters::default(),
+            &mut ChaCha8Rng::seed_from_u64(2),
+        );
+        let turns: Vec<_> = qs.iter().filter(|q| q.question_type == "ego_rotation").collect();
+        assert!(!turns.is_empty());
+        for q in turns {
+            assert_eq!(q.ground_truth_text.as_deref(), Some("left"));
+            let seconds = (q.frames[1] - q.frames[0]) as f64 / 12.0;
+            assert!((q.ground_truth - 30.0 * seconds).abs() < 1e-3, "{q:?}");
+        }
     }
 
     #[test]
