@@ -308,7 +308,7 @@ fn emit_scene(
         clean.finish()?;
         writer.record("clean.mp4")?;
     }
-    let shutter = ShutterPlan::new(&model, config, planned, &cameras, &movers, canvas_k);
+    let shutter = ShutterPlan::new(&model, config, planned, &cameras, canvas_k);
     let exposures: Vec<Exposure<'_>> =
         if degraded { shutter.exposures(&cameras, &movers, &planned.ev100, &model) } else { clean_exposures };
     let lens_pixels = model.warp.as_ref().map(|warp| {
@@ -356,11 +356,7 @@ fn emit_scene(
             let t_enc = Instant::now();
             video.push_yuv(&f.yuv)?;
             times.encode += t_enc.elapsed();
-            let mut applied = Vec::new();
-            if let Some(c) = model.codec {
-                applied.push(codec_record(&model, c));
-            }
-            frame_degradations.push(applied);
+            frame_degradations.push(model.codec_record().into_iter().collect());
         }
         let t_emit = Instant::now();
         let mut vis = FrameVisibility::from_instance_map(instance, w, h);
@@ -565,25 +561,6 @@ pub(crate) fn pinhole(k: &diorama_sim::camera::Intrinsics) -> diorama_degradatio
     diorama_degradations::optics::Pinhole { fx: k.fx, fy: k.fy, cx: k.cx, cy: k.cy, width: k.width, height: k.height }
 }
 
-/// The record of a codec-only set (the frames themselves came from the renderer's clean finish).
-fn codec_record(
-    model: &diorama_degradations::CameraModel,
-    codec: diorama_degradations::VideoCodec,
-) -> diorama_degradations::AppliedDegradation {
-    use diorama_degradations::{Kind, VideoCodec};
-    let (kind, name, value) = match codec {
-        VideoCodec::H264 { crf } => (Kind::H264, "crf", crf as f64),
-        VideoCodec::H265 { crf } => (Kind::H265, "crf", crf as f64),
-        VideoCodec::H264Bitrate { bits_per_s } => (Kind::Bitrate, "bits_per_s", bits_per_s as f64),
-    };
-    diorama_degradations::AppliedDegradation {
-        kind: kind.name().to_string(),
-        stage: kind.stage(),
-        severity: model.set.iter().find(|r| r.kind == kind).and_then(|r| r.severity),
-        params: BTreeMap::from([(name.to_string(), value)]),
-    }
-}
-
 /// Whether a world point is outdoors: on a balcony, or outside every indoor room (through a window).
 pub(crate) fn outdoor_test(apartment: &diorama_layouts::Apartment) -> impl Fn([f64; 3]) -> bool + '_ {
     move |p: [f64; 3]| {
@@ -599,7 +576,6 @@ pub(crate) fn outdoor_test(apartment: &diorama_layouts::Apartment) -> impl Fn([f
 /// What a degraded scene's renderer integrates per frame: sub-frame cameras over the shutter window and the
 /// aperture, their row weights and object poses, and the medium.
 pub(crate) struct ShutterPlan {
-    subframes: Vec<diorama_degradations::SubFrame>,
     row_weights: Vec<f32>,
     /// Per frame, per sub-frame: the cameras, and where the moving objects are.
     cameras: Vec<Vec<diorama_render::FrameCamera>>,
@@ -615,7 +591,6 @@ impl ShutterPlan {
         config: &Config,
         planned: &plan::PlannedScene,
         frame_cameras: &[diorama_render::FrameCamera],
-        _movers: &[Vec<[[f32; 4]; 4]>],
         canvas: diorama_sim::camera::Intrinsics,
     ) -> ShutterPlan {
         let fps = config.camera.fps as f64;
@@ -662,12 +637,7 @@ impl ShutterPlan {
                         .motions
                         .iter()
                         .map(|mo| {
-                            let n = mo.poses.len();
-                            let (a, b, t) = if (dt_frames >= 0.0 && k + 1 < n) || k == 0 {
-                                (k, (k + 1).min(n - 1), dt_frames)
-                            } else {
-                                (k - 1, k, 1.0 + dt_frames)
-                            };
+                            let (a, b, t) = diorama_sim::paths::between_frames(mo.poses.len(), k, dt_frames);
                             mo.poses[a].lerp(&mo.poses[b], t).row_major()
                         })
                         .collect(),
@@ -678,7 +648,7 @@ impl ShutterPlan {
         }
         let l = &planned.lighting;
         let sky = l.sky_color.map(|c| c * l.sky_luminance_nits);
-        ShutterPlan { subframes, row_weights, cameras, movers, fps, sky }
+        ShutterPlan { row_weights, cameras, movers, fps, sky }
     }
 
     pub(crate) fn exposures<'a>(
@@ -713,7 +683,8 @@ impl ShutterPlan {
         outdoors: &dyn Fn([f64; 3]) -> bool,
         speeds: &[f64],
     ) -> Result<diorama_degradations::FrameOutput, diorama_degradations::camera::CameraError> {
-        let linear: Vec<[f32; 4]> = f.linear_rgba32f.chunks_exact(4).map(|p| [p[0], p[1], p[2], p[3]]).collect();
+        // The renderer's RGBA f32 as pixels, without a copy.
+        let (linear, _) = f.linear_rgba32f.as_chunks::<4>();
         let half = model.window_s() / 2.0;
         let poses = &planned.trajectory.poses;
         let at = |dt_s: f64| {
@@ -727,7 +698,7 @@ impl ShutterPlan {
         let t = k as f64 / self.fps;
         let input = diorama_degradations::FrameInput {
             k: k as u32,
-            linear: &linear,
+            linear,
             depth_m: f.depth_m,
             metered_cd_m2: metered_cd_m2(planned.ev100[k]),
             airlight_cd_m2: {
@@ -742,7 +713,6 @@ impl ShutterPlan {
             camera_outdoors: outdoors(poses[k].position.to_array().map(|x| x as f64)),
             centre_speed_px_s: speeds[k],
         };
-        let _ = &self.subframes;
         let mut rng = seed::stream(planned.scene_seed, &format!("degradations/frame/{k}"));
         model.process(&input, &mut rng)
     }

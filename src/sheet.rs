@@ -84,7 +84,7 @@ pub fn contact_sheet(
         .map_err(|cause| BuildError::Camera { scene: scene_id.clone(), cause })?;
         let canvas = model.canvas();
         let canvas_k = diorama_sim::camera::Intrinsics { fx: canvas.fx, fy: canvas.fy, ..planned.intrinsics };
-        let shutter = ShutterPlan::new(&model, config, &planned, &cameras, &movers, canvas_k);
+        let shutter = ShutterPlan::new(&model, config, &planned, &cameras, canvas_k);
         let exposures = shutter.exposures(&cameras, &movers, &planned.ev100, &model);
         let mut rgb = Vec::new();
         renderer.render_exposures(&exposures[k..=k], |f: FrameImages<'_>| -> Result<(), BuildError> {

@@ -206,12 +206,10 @@ impl CameraModel {
         });
         let warp = if distortion.is_some() || red != 1.0 {
             let w = PixelWarp::new(output, distortion, red, blue);
-            if (0..(output.width * output.height) as usize).any(|i| w.source(i).is_none()) && distortion.is_some() {
+            // A lens whose border rays need a canvas twenty times wider than the output is no camera.
+            if w.canvas_scale < 0.05 {
                 let name = if find(Kind::Fisheye).is_some() { "fisheye" } else { "distortion" };
-                // Only fatal for a lens that has no ray at all for part of the border.
-                if w.canvas_scale < 0.05 {
-                    return Err(CameraError::BadDistortion(name));
-                }
+                return Err(CameraError::BadDistortion(name));
             }
             Some(w)
         } else {
@@ -368,7 +366,7 @@ impl CameraModel {
                 ("rate_mm_h", rate),
                 ("density_per_m3", p.density_per_m3()),
                 ("extinction_per_m", p.extinction_per_m()),
-                ("mor_m", beta_mor(p.extinction_per_m())),
+                ("mor_m", crate::weather::mor_for_beta(p.extinction_per_m())),
                 ("near_field_m", *near),
                 ("particles_drawn", stats.particles as f64),
                 ("mean_streak_px", stats.mean_streak_px),
@@ -387,8 +385,7 @@ impl CameraModel {
             let pitch_m = r.get("sensor_width_mm") * 1e-3 / self.output.width as f64;
             let focal_m = f_px * pitch_m;
             let mut depths: Vec<f32> = input.depth_m.iter().copied().filter(|d| *d > 0.0).collect();
-            depths.sort_by(f32::total_cmp);
-            let median = depths.get(depths.len() / 2).copied().unwrap_or(0.0);
+            let median = quantile(&mut depths, 1, 2).unwrap_or(0.0);
             params.insert(
                 Kind::Defocus,
                 rec(&[
@@ -528,13 +525,8 @@ impl CameraModel {
             params.insert(Kind::Jpeg, rec(&[("quality", q as f64), ("bytes", bytes.len() as f64)]));
             jpeg = Some(bytes);
         }
-        match self.codec {
-            Some(VideoCodec::H264 { crf }) => drop(params.insert(Kind::H264, rec(&[("crf", crf as f64)]))),
-            Some(VideoCodec::H265 { crf }) => drop(params.insert(Kind::H265, rec(&[("crf", crf as f64)]))),
-            Some(VideoCodec::H264Bitrate { bits_per_s }) => {
-                drop(params.insert(Kind::Bitrate, rec(&[("bits_per_s", bits_per_s as f64)])))
-            }
-            None => {}
+        if let Some((kind, name, value)) = self.codec_param() {
+            params.insert(kind, rec(&[(name, value)]));
         }
         let mut applied: Vec<AppliedDegradation> = params
             .into_iter()
@@ -548,6 +540,26 @@ impl CameraModel {
         applied.sort_by_key(|a| (a.stage, Kind::parse(&a.kind)));
         debug_assert_eq!(check_chain(&applied), Ok(()));
         Ok(FrameOutput { rgb8, jpeg, applied })
+    }
+
+    /// The video codec's type and its one parameter.
+    fn codec_param(&self) -> Option<(Kind, &'static str, f64)> {
+        Some(match self.codec? {
+            VideoCodec::H264 { crf } => (Kind::H264, "crf", crf as f64),
+            VideoCodec::H265 { crf } => (Kind::H265, "crf", crf as f64),
+            VideoCodec::H264Bitrate { bits_per_s } => (Kind::Bitrate, "bits_per_s", bits_per_s as f64),
+        })
+    }
+
+    /// The record of the video codec alone, for frames the renderer finished itself (a codec-only set).
+    pub fn codec_record(&self) -> Option<AppliedDegradation> {
+        let (kind, name, value) = self.codec_param()?;
+        Some(AppliedDegradation {
+            kind: kind.name().to_string(),
+            stage: kind.stage(),
+            severity: self.find(kind).and_then(|r| r.severity),
+            params: rec(&[(name, value)]),
+        })
     }
 
     fn find(&self, kind: Kind) -> Option<&Resolved> {
@@ -634,10 +646,6 @@ fn rec(pairs: &[(&str, f64)]) -> BTreeMap<String, f64> {
     pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
 }
 
-fn beta_mor(beta: f64) -> f64 {
-    -(0.05f64.ln()) / beta
-}
-
 fn gcd(a: usize, b: usize) -> usize {
     if b == 0 { a } else { gcd(b, a % b) }
 }
@@ -646,32 +654,33 @@ fn gcd(a: usize, b: usize) -> usize {
 /// Nayar), approximated by half the sky's mean (its upper hemisphere) plus half the frame's (the ground); a
 /// flake is a bright diffuser, lit like the brightest tenth of the view (the sky, the lit façade).
 fn particle_radiance(img: &[[f32; 4]], depth: &[f32], snow: bool) -> [f32; 3] {
-    // Outdoors the upper half of a drop's view is sky: the mean of the sky the frame shows, else of the frame.
-    let sky: Vec<&[f32; 4]> = img.iter().zip(depth).filter(|(_, d)| **d == 0.0).map(|(p, _)| p).collect();
-    let mean = |px: &[&[f32; 4]]| {
-        let n = px.len().max(1) as f32;
-        [0, 1, 2].map(|c| px.iter().map(|p| p[c]).sum::<f32>() / n)
-    };
-    let all: Vec<&[f32; 4]> = img.iter().collect();
-    let frame_mean = mean(&all);
-    if !snow {
-        return if sky.is_empty() {
-            frame_mean
-        } else {
-            mean(&sky)
-                .map(|v| v * 0.5)
-                .iter()
-                .zip(frame_mean)
-                .map(|(s, f)| s + 0.5 * f)
-                .collect::<Vec<_>>()
-                .try_into()
-                .unwrap()
-        };
+    if snow {
+        let mut lum: Vec<f32> = img.iter().map(|p| 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2]).collect();
+        return [0.9 * quantile(&mut lum, 9, 10).unwrap_or(0.0); 3];
     }
-    let mut lum: Vec<f32> = img.iter().map(|p| 0.2126 * p[0] + 0.7152 * p[1] + 0.0722 * p[2]).collect();
-    lum.sort_by(f32::total_cmp);
-    let bright = lum[(lum.len() * 9 / 10).min(lum.len() - 1)];
-    [0.9 * bright; 3]
+    // Outdoors the upper half of a drop's view is sky: the mean of the sky the frame shows, else of the frame.
+    let mean = |px: &mut dyn Iterator<Item = &[f32; 4]>| {
+        let (mut sum, mut n) = ([0.0f32; 3], 0usize);
+        for p in px {
+            (0..3).for_each(|c| sum[c] += p[c]);
+            n += 1;
+        }
+        (n > 0).then(|| sum.map(|v| v / n as f32))
+    };
+    let frame = mean(&mut img.iter()).unwrap_or([0.0; 3]);
+    match mean(&mut img.iter().zip(depth).filter(|(_, d)| **d == 0.0).map(|(p, _)| p)) {
+        Some(sky) => [0, 1, 2].map(|c| 0.5 * sky[c] + 0.5 * frame[c]),
+        None => frame,
+    }
+}
+
+/// The value at fraction `num / den` of `values` in sorted order (reorders them; linear time, once per frame).
+fn quantile(values: &mut [f32], num: usize, den: usize) -> Option<f32> {
+    if values.is_empty() {
+        return None;
+    }
+    let at = (values.len() * num / den).min(values.len() - 1);
+    Some(*values.select_nth_unstable_by(at, f32::total_cmp).1)
 }
 
 #[cfg(test)]

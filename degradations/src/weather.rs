@@ -12,6 +12,11 @@ pub fn beta_for_mor(mor_m: f64) -> f64 {
     -(0.05f64.ln()) / mor_m
 }
 
+/// The meteorological optical range (m) of a medium of extinction `beta` (1/m).
+pub fn mor_for_beta(beta: f64) -> f64 {
+    -(0.05f64.ln()) / beta
+}
+
 /// Transmittance along a ray of `length_m`.
 pub fn transmittance(beta: f64, length_m: f64) -> f64 {
     (-beta * length_m).exp()

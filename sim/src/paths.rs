@@ -554,17 +554,27 @@ pub fn camera_velocities(poses: &[CameraPose], fps: u32) -> Vec<CameraVelocity> 
 /// The camera between frames: `dt_frames` (a fraction of a frame, either sign) from frame `k`, interpolating
 /// the neighbouring poses (position linearly, rotation by slerp), extrapolating past the ends.
 pub fn pose_at(poses: &[CameraPose], k: usize, dt_frames: f32) -> CameraPose {
-    let n = poses.len();
-    if n < 2 || dt_frames == 0.0 {
+    if poses.len() < 2 || dt_frames == 0.0 {
         return poses[k];
     }
-    let (a, b, t) =
-        if (dt_frames > 0.0 && k + 1 < n) || k == 0 { (k, k + 1, dt_frames) } else { (k - 1, k, 1.0 + dt_frames) };
+    let (a, b, t) = between_frames(poses.len(), k, dt_frames);
     let (pa, pb) = (&poses[a], &poses[b]);
     let (qa, qb) = (Quat::from_mat3(&pa.world_from_camera), Quat::from_mat3(&pb.world_from_camera));
     CameraPose {
         world_from_camera: Mat3::from_quat(qa.slerp(qb, t).normalize()),
         position: pa.position + (pb.position - pa.position) * t,
+    }
+}
+
+/// The two frames of `n` an instant `dt_frames` from frame `k` lies between, and its fraction from the first to
+/// the second (beyond 0..1 past the ends: extrapolation).
+pub fn between_frames(n: usize, k: usize, dt_frames: f32) -> (usize, usize, f32) {
+    if n < 2 {
+        (k, k, 0.0)
+    } else if (dt_frames >= 0.0 && k + 1 < n) || k == 0 {
+        (k, k + 1, dt_frames)
+    } else {
+        (k - 1, k, 1.0 + dt_frames)
     }
 }
 
