@@ -179,6 +179,14 @@ fn check(q: &Value, s: &Scene) -> Result<(), String> {
     };
     let frames: Vec<usize> =
         q["frames"].as_array().into_iter().flatten().filter_map(|v| v.as_u64().map(|x| x as usize)).collect();
+    // The camera at the question's first (0) or last (1) frame.
+    let cam = |i: usize| {
+        frames
+            .get(i)
+            .and_then(|&k| s.cameras.get(k))
+            .copied()
+            .ok_or(format!("frames {frames:?} are not frames of this video"))
+    };
     let close = |want: f64, tol: f64| {
         let got = number(q);
         if (got - want).abs() <= tol { Ok(()) } else { Err(format!("answer {got}, recomputed {want:.3}")) }
@@ -221,12 +229,12 @@ fn check(q: &Value, s: &Scene) -> Result<(), String> {
             text(&seen.iter().map(|x| x.1).collect::<Vec<_>>().join(", "))
         }
         "camera_displacement" => {
-            let (a, b) = (s.cameras[frames[0]].0, s.cameras[frames[1]].0);
+            let (a, b) = (cam(0)?.0, cam(1)?.0);
             close(a.distance(b) as f64, 0.051)
         }
         "camera_movement_direction" => {
-            let (p, r) = s.cameras[frames[0]];
-            let d = r.transpose() * (s.cameras[frames[1]].0 - p);
+            let (p, r) = cam(0)?;
+            let d = r.transpose() * (cam(1)?.0 - p);
             let want = if d.z.abs() >= d.x.abs() {
                 if d.z > 0.0 { "forward" } else { "backward" }
             } else if d.x > 0.0 {
@@ -237,12 +245,12 @@ fn check(q: &Value, s: &Scene) -> Result<(), String> {
             text(want)
         }
         "ego_rotation" => {
-            let (a, b) = (s.cameras[frames[0]].1.z_axis, s.cameras[frames[1]].1.z_axis);
+            let (a, b) = (cam(0)?.1.z_axis, cam(1)?.1.z_axis);
             text(if left_angle(a, b) > 0.0 { "left" } else { "right" })
         }
-        "cam_obj_abs_dist" => close(point_distance(s.cameras[frames[0]].0, obj(0)?) as f64, 0.051),
+        "cam_obj_abs_dist" => close(point_distance(cam(0)?.0, obj(0)?) as f64, 0.051),
         "cam_obj_rel_dist" => {
-            let c = s.cameras[frames[0]].0;
+            let c = cam(0)?.0;
             let best = (0..ids.len())
                 .map(|i| obj(i).map(|o| (point_distance(c, o), o.name.clone())))
                 .collect::<Result<Vec<_>, _>>()?
