@@ -3,6 +3,7 @@
 //!
 //! Run: `cargo bench --bench qa`.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use diorama_assets::Manifest;
@@ -22,7 +23,15 @@ fn main() {
         .map(Apartment::single)
         .collect();
     let frames = 96u32;
-    let qa = QaSpec { min_visible_px: 100, max_per_type: 4, min_abs_distance_m: 0.2, moving: Vec::new(), fps: 12 };
+    let qa = QaSpec {
+        min_visible_px: 100,
+        max_per_type: 4,
+        min_abs_distance_m: 0.2,
+        moving: Vec::new(),
+        fps: 12,
+        motion_centres: BTreeMap::new(),
+        abstention: false,
+    };
     let mut questions = 0usize;
     let mut spent = std::time::Duration::ZERO;
     for room in &rooms {
@@ -40,7 +49,7 @@ fn main() {
             })
             .collect();
         let start = Instant::now();
-        let qs = generate(room, &vis, &poses, frames, &qa, &mut ChaCha8Rng::seed_from_u64(1));
+        let qs = generate(room, &vis, &poses, frames, &qa, None, &mut ChaCha8Rng::seed_from_u64(1));
         spent += start.elapsed();
         questions += qs.len();
     }

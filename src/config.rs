@@ -302,6 +302,10 @@ pub struct QaConfig {
     pub min_visible_px: u32,
     pub max_per_type: u32,
     pub min_abs_distance_m: f32,
+    /// Multiple-choice questions offer "cannot be determined from the video", and a question whose objects no
+    /// degraded frame shows well enough becomes an abstention question (answered with that option) instead of
+    /// being dropped.
+    pub abstention: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -442,7 +446,7 @@ impl Default for CameraConfig {
 
 impl Default for QaConfig {
     fn default() -> Self {
-        QaConfig { enabled: true, min_visible_px: 300, max_per_type: 4, min_abs_distance_m: 0.2 }
+        QaConfig { enabled: true, min_visible_px: 300, max_per_type: 4, min_abs_distance_m: 0.2, abstention: false }
     }
 }
 

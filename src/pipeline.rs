@@ -6,10 +6,13 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use diorama_assets::Manifest;
+use diorama_layouts::Apartment;
+use diorama_layouts::geom::Vec3;
 use diorama_render::mesh::CYLINDER_SEGMENTS;
 use diorama_render::{Exposure, FrameImages, NEAR_M, RenderError, Renderer};
-use diorama_sim::dynamics::RigidPose;
+use diorama_sim::dynamics::{RigidPose, SceneDynamics};
 use diorama_sim::motion::motion_vectors_with_objects;
+use diorama_sim::paths::PathScene;
 use diorama_sim::qa::{self, QaSpec};
 use diorama_sim::seed;
 use diorama_sim::silhouette::{
@@ -481,25 +484,38 @@ fn emit_scene(
             min_abs_distance_m: config.qa.min_abs_distance_m,
             moving: dynamics.moving_ids(),
             fps: cam.fps,
+            motion_centres: motion_centres(&planned.apartment, dynamics),
+            abstention: config.qa.abstention,
         };
+        // Routes run over the floor the camera could walk (its clearance); without one, no route questions.
+        let walk = plan::walkthrough_spec(config);
+        let nav = PathScene::new(&planned.apartment, &walk).ok();
         qa::generate(
             &planned.apartment,
             &summary,
             &planned.trajectory.poses,
             cam.frames,
             &spec,
+            nav.as_ref(),
             &mut seed::stream(planned.scene_seed, "qa"),
         )
     } else {
         Vec::new()
     };
-    // Degradation awareness: a question about objects no degraded frame still shows is dropped.
+    // Degradation awareness: a question about objects no degraded frame still shows is dropped, or turned into
+    // an abstention question when the config asks for those.
     let asked = questions.len();
     let questions: Vec<qa::Question> = questions
         .into_iter()
-        .filter(|q| !degraded || seen_through_degradations(q, &summary, planned, &frame_degradations))
+        .filter_map(|mut q| {
+            if !degraded || seen_through_degradations(&q, &summary, planned, &frame_degradations) {
+                Some(q)
+            } else {
+                (config.qa.abstention && qa::abstain(&mut q)).then_some(q)
+            }
+        })
         .collect();
-    let dropped = (asked - questions.len()) as u32;
+    let dropped = (asked - questions.iter().filter(|q| !q.abstain).count()) as u32;
     let qa_bytes = records::qa_lines(id, &questions, &frame_degradations);
     writer.write("qa.jsonl", &qa_bytes)?;
     let lights = plan::light_records(&planned.lighting);
@@ -535,6 +551,18 @@ fn emit_scene(
 /// question's range where the object is salient, the medium (fog, haze) passes at least 5 % of its contrast
 /// (it is within the meteorological optical range: `exp(-beta d) >= 0.05`, `d` from the camera to the object's
 /// centre) and the sensor's signal-to-noise ratio at middle grey is at least 2.
+/// Each moving object's box centre at every frame.
+fn motion_centres(apartment: &Apartment, dynamics: &SceneDynamics) -> BTreeMap<u32, Vec<Vec3>> {
+    dynamics
+        .motions
+        .iter()
+        .filter_map(|m| {
+            let o = apartment.object(m.object)?;
+            Some((m.object, m.poses.iter().map(|p| p.apply(o.obb.center)).collect()))
+        })
+        .collect()
+}
+
 fn seen_through_degradations(
     q: &qa::Question,
     summary: &VisibilitySummary,

@@ -194,18 +194,23 @@ pub fn scene_layout(config: &Config, manifest: &Manifest, index: u32, attempt: u
     furnish_apartment(&plan_apartment(&plan, &mut rng)?, &spec, manifest, &mut rng)
 }
 
-/// Plans scene `index`: layout attempts draw from their own streams ("layout/<attempt>"), so the result
-/// depends only on (build seed, scene index).
-pub fn plan_scene(config: &Config, manifest: &Manifest, index: u32) -> Result<PlannedScene, PlanError> {
-    let scene_seed = seed::scene_seed(config.seed, index);
-    let k = intrinsics(config);
-    let walk = WalkthroughSpec {
+/// The camera's walk as the config sets it (also the robot's floor for route questions).
+pub fn walkthrough_spec(config: &Config) -> WalkthroughSpec {
+    WalkthroughSpec {
         frames: config.camera.frames,
         eye_height_m: config.camera.eye_height_m,
         clearance_m: config.camera.clearance_m,
         tilt_down_rad: config.camera.tilt_down_deg.to_radians(),
-        intrinsics: k,
-    };
+        intrinsics: intrinsics(config),
+    }
+}
+
+/// Plans scene `index`: layout attempts draw from their own streams ("layout/<attempt>"), so the result
+/// depends only on (build seed, scene index).
+pub fn plan_scene(config: &Config, manifest: &Manifest, index: u32) -> Result<PlannedScene, PlanError> {
+    let scene_seed = seed::scene_seed(config.seed, index);
+    let walk = walkthrough_spec(config);
+    let k = walk.intrinsics;
     let mut last = String::new();
     // The attempt whose walkthrough missed the fewest objects, in case none sees them all.
     let mut partial: Option<(Apartment, Trajectory, u32)> = None;

@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use parry3d::glamx::{Mat3, Quat, Vec3};
 use parry3d::math::Pose;
 use parry3d::query;
-use parry3d::shape::Cuboid;
+use parry3d::shape::{Cuboid, Segment};
+
+/// The answer of abstention questions (the generator's wording, which the contract fixes).
+const ABSTAIN: &str = "cannot be determined from the video";
 use serde_json::Value;
 
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +48,20 @@ struct Scene {
     cameras: Vec<(Vec3, Mat3)>,
     /// Per object: its first frame with at least the salient pixel count.
     first_salient: BTreeMap<u64, u64>,
+    /// Per frame: the box centres of objects away from their scene.json pose.
+    moved: Vec<BTreeMap<u64, Vec3>>,
+}
+
+impl Scene {
+    /// An object's box centre at frame `k`.
+    fn centre_at(&self, id: u64, k: usize) -> Option<Vec3> {
+        self.moved.get(k).and_then(|m| m.get(&id)).copied().or_else(|| self.objects.get(&id).map(|o| o.center))
+    }
+
+    /// Whether any frame shows the object away from its scene.json pose.
+    fn ever_moved(&self, id: u64) -> bool {
+        self.moved.iter().any(|m| m.contains_key(&id))
+    }
 }
 
 fn read(path: &Path) -> Result<String, VerifyError> {
@@ -97,6 +114,7 @@ fn load_scene(dir: &Path) -> Result<Scene, VerifyError> {
     let salient = scene["visibility_salient_px"].as_u64().unwrap_or(1);
     let mut cameras = Vec::new();
     let mut first_salient = BTreeMap::new();
+    let mut moved = Vec::new();
     for (k, line) in read(&dir.join("frames.jsonl"))?.lines().enumerate() {
         let f: Value = serde_json::from_str(line)
             .map_err(|e| VerifyError::Read { path: dir.join("frames.jsonl"), cause: e.to_string() })?;
@@ -108,13 +126,21 @@ fn load_scene(dir: &Path) -> Result<Scene, VerifyError> {
             Vec3::new(at(0, 2), at(1, 2), at(2, 2)),
         );
         cameras.push((Vec3::new(at(0, 3), at(1, 3), at(2, 3)), rot));
+        moved.push(
+            f["objects"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|o| (o["id"].as_u64().unwrap_or(0), v3(&o["center"])))
+                .collect(),
+        );
         for v in f["visibility"].as_array().into_iter().flatten() {
             if v["visible_px"].as_u64().unwrap_or(0) >= salient {
                 first_salient.entry(v["id"].as_u64().unwrap_or(0)).or_insert(k as u64);
             }
         }
     }
-    Ok(Scene { objects, indoor_m2, cameras, first_salient })
+    Ok(Scene { objects, indoor_m2, cameras, first_salient, moved })
 }
 
 fn box_distance(a: &Obj, b: &Obj) -> f32 {
@@ -153,6 +179,71 @@ fn direction(level: &str, a: f32) -> &'static str {
             }
         }
     }
+}
+
+/// Goal-aiming class of a turn (degrees, left positive): 45-degree sectors centred on straight ahead.
+fn aim(alpha: f32) -> &'static str {
+    const NAMES: [&str; 8] = [
+        "look straight ahead",
+        "turn left by about 45 degrees",
+        "turn left by about 90 degrees",
+        "turn left by about 135 degrees",
+        "turn around",
+        "turn right by about 135 degrees",
+        "turn right by about 90 degrees",
+        "turn right by about 45 degrees",
+    ];
+    let sector = ((alpha + 22.5).rem_euclid(360.0) / 45.0).floor() as usize;
+    NAMES[sector.min(7)]
+}
+
+/// Ground distance from a floor point to an object's box (its footprint; 0 inside).
+fn ground_distance(p: Vec3, o: &Obj) -> f32 {
+    point_distance(Vec3::new(p.x, p.y, o.center.z), o)
+}
+
+/// The turns a route's corners imply: the first (re-facing from the faced object) if it is more than 45
+/// degrees, then one at every inner corner; classes at 45 and 135 degrees.
+fn route_turns(facing: Vec3, corners: &[Vec3]) -> Vec<&'static str> {
+    let class = |a: f32| match a {
+        a if a.abs() > 135.0 => Some("Turn Back"),
+        a if a > 45.0 => Some("Turn Left"),
+        a if a < -45.0 => Some("Turn Right"),
+        _ => None,
+    };
+    let mut turns: Vec<&str> = class(left_angle(facing - corners[0], corners[1] - corners[0])).into_iter().collect();
+    for w in corners.windows(3) {
+        turns.push(class(left_angle(w[1] - w[0], w[2] - w[1])).unwrap_or("Go Straight"));
+    }
+    turns
+}
+
+/// Route checks beyond the turns: ends by their objects, corners by their landmarks, every leg clear of
+/// furniture (half a metre above the floor: over rugs, through no piece of furniture).
+fn route_sound(corners: &[Vec3], ids: &[u64], s: &Scene) -> Result<(), String> {
+    let get = |id: &u64| s.objects.get(id).ok_or(format!("object {id} is not in scene.json"));
+    let (start, goal) = (get(&ids[0])?, get(&ids[ids.len() - 1])?);
+    let (first, last) = (corners[0], corners[corners.len() - 1]);
+    if ground_distance(first, start) > 1.0 + 1e-3 || ground_distance(last, goal) > 1.0 + 1e-3 {
+        return Err("the route does not start by its start object and end by its goal".into());
+    }
+    for (i, c) in corners[1..corners.len() - 1].iter().enumerate() {
+        let mark = get(ids.get(2 + i).ok_or("a corner without a landmark")?)?;
+        if ground_distance(*c, mark) > 1.0 + 1e-3 {
+            return Err(format!("corner {} is {:.2} m from its landmark", i + 1, ground_distance(*c, mark)));
+        }
+    }
+    for w in corners.windows(2) {
+        let leg = Segment::new(w[0].with_z(0.5), w[1].with_z(0.5));
+        for (id, o) in s.objects.iter().filter(|(_, o)| !o.structural && o.center.z + o.size.z / 2.0 > 0.1) {
+            let pose = Pose::from_parts(o.center, Quat::from_mat3(&o.rot));
+            let d = query::distance(&Pose::IDENTITY, &leg, &pose, &Cuboid::new(o.size * 0.5)).map(|d| d.distance);
+            if d.is_ok_and(|d| d <= 0.0) {
+                return Err(format!("a leg passes through object {id}"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The option text of the recorded letter.
@@ -195,6 +286,16 @@ fn check(q: &Value, s: &Scene) -> Result<(), String> {
         Some(t) if t == want => Ok(()),
         other => Err(format!("answer {other:?}, recomputed {want}")),
     };
+    if let (Some(options), Some(letter)) = (q["mc_options"].as_array(), q["mc_answer"].as_str()) {
+        let want = format!("{letter}. {}", q["answer"].as_str().unwrap_or_default());
+        if !options.iter().any(|o| o.as_str() == Some(want.as_str())) {
+            return Err(format!("the multiple-choice variant does not hold the answer at {letter}"));
+        }
+    }
+    if q["abstain"] == true {
+        // What made it unanswerable (visibility through the degradations) is not recomputed here.
+        return text(ABSTAIN);
+    }
     match q["question_type"].as_str().unwrap_or_default() {
         "object_counting" => {
             let cat = &obj(0)?.category;
@@ -258,6 +359,60 @@ fn check(q: &Value, s: &Scene) -> Result<(), String> {
                 .min_by(|a, b| a.0.total_cmp(&b.0))
                 .ok_or("no choices")?;
             text(&best.1)
+        }
+        "goal_aim" => {
+            let (p, r) = cam(0)?;
+            text(aim(left_angle(r.z_axis, obj(0)?.center - p)))
+        }
+        "action_consequence" => {
+            let o = obj(0)?;
+            let (d0, d1) = (point_distance(cam(0)?.0, o), point_distance(cam(1)?.0, o));
+            text(if d1 < d0 { "closer" } else { "farther" })
+        }
+        "perspective_taking" => {
+            let turn = q["provenance"]["parameters"]["turn_deg"].as_f64().ok_or("no turn_deg")? as f32;
+            let h = cam(0)?.1.z_axis;
+            let (sin, cos) = turn.to_radians().sin_cos();
+            let facing = Vec3::new(h.x * cos - h.y * sin, h.x * sin + h.y * cos, 0.0);
+            text(if left_angle(facing, obj(1)?.center - obj(0)?.center) > 0.0 { "left" } else { "right" })
+        }
+        "obj_movement_which" | "obj_movement_direction" | "obj_movement_distance" => {
+            let id = *ids.first().ok_or("no object")?;
+            let at = |i: usize| frames.get(i).and_then(|&k| s.centre_at(id, k)).ok_or("frames out of range");
+            let (c0, c1) = (at(0)?, at(1)?);
+            match q["question_type"].as_str().unwrap_or_default() {
+                "obj_movement_which" => {
+                    if c0.distance(c1) < 0.01 {
+                        return Err(format!("object {id} did not move between frames {frames:?}"));
+                    }
+                    if let Some(still) = ids[1..].iter().find(|i| s.ever_moved(**i)) {
+                        return Err(format!("distractor {still} moved too"));
+                    }
+                    text(&obj(0)?.name)
+                }
+                "obj_movement_direction" => {
+                    let (p, r) = cam(0)?;
+                    let sideways = (r.transpose() * (c1 - c0)).x;
+                    let planar = |c: Vec3| (c - p).with_z(0.0).length();
+                    let away = planar(c1) > planar(c0);
+                    let lr = if sideways > 0.0 { "right" } else { "left" };
+                    text(&format!("{lr} and {} the camera", if away { "away from" } else { "towards" }))
+                }
+                _ => close(c0.distance(c1) as f64, 0.051),
+            }
+        }
+        "route_planning" => {
+            let corners: Vec<Vec3> = q["provenance"]["route_waypoints_m"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| Vec3::new(p[0].as_f64().unwrap_or(0.0) as f32, p[1].as_f64().unwrap_or(0.0) as f32, 0.0))
+                .collect();
+            if corners.len() < 2 || ids.len() != corners.len() + 1 {
+                return Err(format!("{} waypoints for {} objects", corners.len(), ids.len()));
+            }
+            route_sound(&corners, &ids, s)?;
+            text(&route_turns(obj(1)?.center.with_z(0.0), &corners).join(", "))
         }
         other => Err(format!("unknown type {other}")),
     }

@@ -154,7 +154,7 @@ impl<'a> PathScene<'a> {
     }
 
     /// Whether the straight floor segment stays on walkable cells (checked every half cell).
-    fn segment_walkable(&self, a: Vec2, b: Vec2) -> bool {
+    pub(crate) fn segment_walkable(&self, a: Vec2, b: Vec2) -> bool {
         let steps = (a.distance(b) / (CELL_M * 0.5)).ceil().max(1.0) as usize;
         (0..=steps).all(|s| self.walkable_at(a.lerp(b, s as f32 / steps as f32)))
     }

@@ -722,6 +722,11 @@ struct Provenance<'a> {
     /// What the question's frames went through: each type applied to any frame of `frames`, its level, and on
     /// how many of those frames.
     degradations: Vec<QuestionDegradation>,
+    /// Addition: what the question was posed with beyond its objects and frames (e.g. `turn_deg`).
+    parameters: BTreeMap<&'a str, f64>,
+    /// Addition (route_planning): the route's corners on the floor, start to goal, world x/y in metres.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    route_waypoints_m: Vec<[f64; 2]>,
 }
 
 #[derive(Serialize)]
@@ -764,6 +769,11 @@ struct QuestionRecord<'a> {
     metric: &'a str,
     video: String,
     frames: [u32; 2],
+    /// Addition: numeric questions' training multiple-choice variant (VSI-Bench distractors), else null.
+    mc_options: Option<&'a [String]>,
+    mc_answer: Option<&'a str>,
+    /// Addition: the answer is "cannot be determined from the video" (qa.abstention).
+    abstain: bool,
     provenance: Provenance<'a>,
 }
 
@@ -785,11 +795,16 @@ pub fn qa_lines(scene_id: &str, questions: &[Question], frame_degradations: &[Ve
             metric: q.metric,
             video: format!("scenes/{scene_id}/video.mp4"),
             frames: q.frames,
+            mc_options: q.mc_options.as_deref(),
+            mc_answer: q.mc_answer.as_deref(),
+            abstain: q.abstain,
             provenance: Provenance {
                 object_ids: &q.object_ids,
                 definition: q.definition,
                 margin: q.margin,
                 degradations: question_degradations(frame_degradations, q.frames),
+                parameters: q.params.iter().copied().collect(),
+                route_waypoints_m: q.waypoints_m.iter().map(|p| p.map(|x| (x as f64 * 1e3).round() / 1e3)).collect(),
             },
         };
         serde_json::to_writer(&mut out, &rec).expect("question serialises");

@@ -14,7 +14,14 @@ use diorama_layouts::{Apartment, SceneObject};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
+mod route;
+mod sat;
+
+pub use route::{TURN_CLASSES, turn_class};
+pub use sat::{aim_class, movement_class};
+
 use crate::camera::CameraPose;
+use crate::paths::PathScene;
 use crate::visibility::VisibilitySummary;
 use diorama_layouts::geom::Vec3;
 
@@ -30,10 +37,15 @@ pub struct QaSpec {
     pub moving: Vec<u32>,
     /// Frames per second of the video (appearance times must differ by more than a second).
     pub fps: u32,
+    /// Box centre at every frame of each object that moves (object movement questions).
+    pub motion_centres: BTreeMap<u32, Vec<Vec3>>,
+    /// Multiple-choice questions carry a "cannot be determined from the video" option, the answer of the
+    /// questions turned into abstentions ([`abstain`]).
+    pub abstention: bool,
 }
 
 /// One question with its exact answer; the emitter adds scene and video paths.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Question {
     pub question_type: &'static str,
     pub question: String,
@@ -52,6 +64,16 @@ pub struct Question {
     pub object_ids: Vec<u32>,
     /// How the value is defined (recorded in provenance).
     pub definition: &'static str,
+    /// Parameters the question was posed with (recorded in provenance), e.g. a turn in degrees.
+    pub params: Vec<(&'static str, f64)>,
+    /// Route planning: the route's corners on the floor, start to goal (metres, world x/y).
+    pub waypoints_m: Vec<[f32; 2]>,
+    /// Numeric questions: the training multiple-choice variant (VSI-Bench distractors, letters balanced): the
+    /// options and the correct letter.
+    pub mc_options: Option<Vec<String>>,
+    pub mc_answer: Option<String>,
+    /// True for an abstention question (its answer: cannot be determined from the video).
+    pub abstain: bool,
 }
 
 /// Furniture grouped by category key, in key order.
@@ -92,6 +114,7 @@ pub fn generate(
     poses: &[CameraPose],
     frame_count: u32,
     spec: &QaSpec,
+    nav: Option<&PathScene<'_>>,
     rng: &mut ChaCha8Rng,
 ) -> Vec<Question> {
     let cats = by_category(layout);
@@ -114,6 +137,7 @@ pub fn generate(
             frames: frames_of(&ids, vis),
             object_ids: ids,
             definition: "instance_count",
+            ..Default::default()
         });
     }
 
@@ -148,6 +172,7 @@ pub fn generate(
             frames: frames_of(&ids, vis),
             object_ids: ids,
             definition: "obb_closest_point",
+            ..Default::default()
         });
     }
 
@@ -169,6 +194,7 @@ pub fn generate(
             frames: frames_of(&[o.id], vis),
             object_ids: vec![o.id],
             definition: "obb_longest_side",
+            ..Default::default()
         });
     }
 
@@ -187,11 +213,76 @@ pub fn generate(
         frames: [0, frame_count.saturating_sub(1)],
         object_ids: vec![],
         definition: "floor_polygon_area",
+        ..Default::default()
     });
     let mut letters = Letters::default();
     out.extend(multiple_choice(layout, vis, spec, &unique, &salient, &mut letters, rng));
     out.extend(camera_tasks(vis, poses, spec, &unique, &mut letters, rng));
+    let still: Vec<&SceneObject> = unique.iter().copied().filter(|o| !spec.moving.contains(&o.id)).collect();
+    let inputs = sat::DynamicInputs { layout, vis, poses, spec, still: &still };
+    out.extend(sat::dynamic_tasks(&inputs, &mut letters, rng));
+    if let Some(nav) = nav {
+        out.extend(route::route_planning(nav, &still, vis, spec, &mut letters, rng));
+    }
+    numeric_choices(&mut out, &mut letters, rng);
+    if spec.abstention {
+        offer_abstention(&mut out);
+    }
     out
+}
+
+/// Intervals `(i, j)` of one to three seconds, starting every half second, within `n` frames.
+fn intervals(n: usize, fps: u32) -> Vec<(usize, usize)> {
+    let fps = fps.max(1) as usize;
+    let mut out = Vec::new();
+    for i in (0..n).step_by((fps / 2).max(1)) {
+        for len in [fps, 2 * fps, 3 * fps] {
+            if i + len < n {
+                out.push((i, i + len));
+            }
+        }
+    }
+    out
+}
+
+/// Keeps at most `n` items, taking the classes in turn (each class's items in a seeded shuffle), so that no
+/// answer is more common than another by more than one where the candidates allow; kept in class order.
+fn choose_balanced<C: Ord + Copy, T>(items: Vec<(C, T)>, n: u32, rng: &mut ChaCha8Rng) -> Vec<(C, T)> {
+    let mut by_class: BTreeMap<C, Vec<T>> = BTreeMap::new();
+    for (c, t) in items {
+        by_class.entry(c).or_default().push(t);
+    }
+    let mut pools: Vec<(C, std::vec::IntoIter<T>)> = by_class
+        .into_iter()
+        .map(|(c, ts)| {
+            let len = ts.len() as u32;
+            (c, choose_shuffled(ts, len, rng).into_iter())
+        })
+        .collect();
+    let mut out = Vec::new();
+    while (out.len() as u32) < n {
+        let before = out.len();
+        for (c, pool) in pools.iter_mut() {
+            if (out.len() as u32) < n
+                && let Some(t) = pool.next()
+            {
+                out.push((*c, t));
+            }
+        }
+        if out.len() == before {
+            break;
+        }
+    }
+    out
+}
+
+/// All items in a seeded random order.
+fn choose_shuffled<T>(mut items: Vec<T>, n: u32, rng: &mut ChaCha8Rng) -> Vec<T> {
+    for i in (1..items.len()).rev() {
+        items.swap(i, rng.random_range(0..=i));
+    }
+    items.truncate(n as usize);
+    items
 }
 
 /// Distance from a point to a solid oriented box (0 inside).
@@ -218,15 +309,7 @@ fn camera_tasks(
     let mut out = Vec::new();
     let fps = spec.fps.max(1) as usize;
     let n = poses.len();
-    // Intervals of one to three seconds, starting every half second.
-    let mut intervals = Vec::new();
-    for i in (0..n).step_by((fps / 2).max(1)) {
-        for len in [fps, 2 * fps, 3 * fps] {
-            if i + len < n {
-                intervals.push((i, i + len));
-            }
-        }
-    }
+    let intervals = intervals(n, spec.fps);
     // camera_displacement: 0.2 to 10 m (VSTI-Bench's filter).
     let moves: Vec<(usize, usize, f32)> = intervals
         .iter()
@@ -250,6 +333,7 @@ fn camera_tasks(
             frames: [i as u32, j as u32],
             object_ids: vec![],
             definition: "camera_centre_displacement",
+            ..Default::default()
         });
     }
     // camera_movement_direction: the displacement in the starting camera's frame; its dominant horizontal axis
@@ -293,6 +377,7 @@ fn camera_tasks(
             frames: [i as u32, j as u32],
             object_ids: vec![],
             definition: "start_camera_frame_dominant_axis",
+            ..Default::default()
         });
     }
     // ego_rotation (SAT's egocentric movement): which way the camera turned over the interval, its heading
@@ -325,6 +410,7 @@ fn camera_tasks(
             frames: [i as u32, j as u32],
             object_ids: vec![],
             definition: "heading_change_deg",
+            ..Default::default()
         });
     }
     // cam_obj_abs_dist: a unique object salient in the frame, 0.2 to 10 m from the camera centre.
@@ -356,6 +442,7 @@ fn camera_tasks(
             frames: [k, k],
             object_ids: vec![o.id],
             definition: "camera_centre_to_obb",
+            ..Default::default()
         });
     }
     // cam_obj_rel_dist: four unique objects salient in one frame, their distances at least 0.15 m apart.
@@ -400,6 +487,7 @@ fn camera_tasks(
             frames: [k, k],
             object_ids: four.iter().map(|o| o.id).collect(),
             definition: "camera_centre_to_obb_argmin",
+            ..Default::default()
         });
     }
     out
@@ -413,7 +501,7 @@ struct Letters {
     used: BTreeMap<&'static str, [u32; 4]>,
 }
 
-const LETTERS: [char; 4] = ['A', 'B', 'C', 'D'];
+const LETTERS: [char; 5] = ['A', 'B', 'C', 'D', 'E'];
 
 impl Letters {
     /// The options (`"A. text"`) and the correct letter.
@@ -567,6 +655,7 @@ fn multiple_choice(
             frames: frames_of(&ids, vis),
             object_ids: ids,
             definition: "obb_closest_point_argmin",
+            ..Default::default()
         });
     }
 
@@ -648,6 +737,7 @@ fn multiple_choice(
                 frames: frames_of(&ids, vis),
                 object_ids: ids,
                 definition: "centroid_ground_angle_deg",
+                ..Default::default()
             });
         }
     }
@@ -708,9 +798,93 @@ fn multiple_choice(
             frames: [pick[0].1, pick[3].1],
             object_ids: ids,
             definition: "first_salient_frame_order",
+            ..Default::default()
         });
     }
     out
+}
+
+/// The option an abstention question answers with.
+pub const ABSTAIN: &str = "cannot be determined from the video";
+
+/// VSI-Bench's numeric distractors (`generate_multiple_choice`): three values drawn uniformly from
+/// `[lb, ub] x truth` at `decimals`, each redrawn (at most 30 times) while within `EPS = ceil(0.2 truth 10^d) /
+/// 10^d` of the truth or of another; None when they stay too close.
+pub fn numeric_distractors(truth: f64, lb: f64, ub: f64, decimals: i32, rng: &mut ChaCha8Rng) -> Option<Vec<f64>> {
+    let scale = 10f64.powi(decimals);
+    let eps = (truth * 0.2 * scale).ceil() / scale;
+    let draw = |rng: &mut ChaCha8Rng| round_to(rng.random_range(lb * truth..=ub * truth), decimals);
+    let mut c: Vec<f64> = (0..3).map(|_| draw(rng)).collect();
+    let too_close = |c: &[f64], i: usize| {
+        (c[i] - truth).abs() < eps - 1e-9 || (0..c.len()).any(|j| j != i && (c[i] - c[j]).abs() < eps - 1e-9)
+    };
+    for _ in 0..30 {
+        match (0..3).find(|&i| too_close(&c, i)) {
+            None => return Some(c),
+            Some(i) => c[i] = draw(rng),
+        }
+    }
+    None
+}
+
+/// Count distractors (VSI-Bench): offsets drawn without replacement from -3..=3 (widened to -5..=5 when that
+/// cannot give three distinct positive values), each `max(1, truth + offset)`.
+pub fn count_distractors(truth: i64, rng: &mut ChaCha8Rng) -> Option<Vec<i64>> {
+    for reach in [3i64, 5] {
+        let offsets: Vec<i64> = (-reach..=reach).filter(|&o| o != 0).collect();
+        let mut values = Vec::new();
+        for off in choose_shuffled(offsets, u32::MAX, rng) {
+            let v = (truth + off).max(1);
+            if v != truth && !values.contains(&v) {
+                values.push(v);
+            }
+            if values.len() == 3 {
+                return Some(values);
+            }
+        }
+    }
+    None
+}
+
+/// Gives every numeric question its training multiple-choice variant (`mc_options`, `mc_answer`), with the
+/// rounded answer among VSI-Bench-style distractors; a question whose distractors cannot be kept apart has none.
+fn numeric_choices(questions: &mut [Question], letters: &mut Letters, rng: &mut ChaCha8Rng) {
+    for q in questions.iter_mut().filter(|q| q.options.is_none() && q.metric == "mra") {
+        let Ok(truth) = q.answer.parse::<f64>() else { continue };
+        let texts: Option<Vec<String>> = match q.question_type {
+            "object_counting" => count_distractors(truth as i64, rng).map(|v| v.iter().map(i64::to_string).collect()),
+            "object_size_estimation" => {
+                numeric_distractors(truth, 0.4, 1.8, 0, rng).map(|v| v.iter().map(|x| format!("{x:.0}")).collect())
+            }
+            _ => numeric_distractors(truth, 0.25, 1.75, 1, rng).map(|v| v.iter().map(|x| format!("{x:.1}")).collect()),
+        };
+        if let Some(distractors) = texts {
+            let (options, answer) = letters.place(q.question_type, &q.answer, distractors, rng);
+            q.mc_options = Some(options);
+            q.mc_answer = Some(answer);
+        }
+    }
+}
+
+/// Adds the abstention option after the others of every multiple-choice question, so that its presence says
+/// nothing about the answer.
+fn offer_abstention(questions: &mut [Question]) {
+    for q in questions.iter_mut() {
+        if let Some(options) = q.options.as_mut() {
+            options.push(format!("{}. {ABSTAIN}", LETTERS[options.len()]));
+        }
+    }
+}
+
+/// Turns a multiple-choice question that offers the abstention option into an abstention question (its objects
+/// cannot be seen well enough); false for questions that cannot be (numeric ones, or no such option).
+pub fn abstain(q: &mut Question) -> bool {
+    let Some(at) = q.options.as_ref().and_then(|o| o.iter().position(|t| t[3..] == *ABSTAIN)) else { return false };
+    q.answer = LETTERS[at].to_string();
+    q.ground_truth_text = Some(ABSTAIN.to_string());
+    q.margin = None;
+    q.abstain = true;
+    true
 }
 
 fn round_to(x: f64, decimals: i32) -> f64 {
@@ -757,8 +931,15 @@ mod tests {
         s
     }
 
-    const SPEC: QaSpec =
-        QaSpec { min_visible_px: 100, max_per_type: 50, min_abs_distance_m: 0.2, moving: Vec::new(), fps: 12 };
+    const SPEC: QaSpec = QaSpec {
+        min_visible_px: 100,
+        max_per_type: 50,
+        min_abs_distance_m: 0.2,
+        moving: Vec::new(),
+        fps: 12,
+        motion_centres: BTreeMap::new(),
+        abstention: false,
+    };
 
     /// The left/right convention at all four quadrants: standing at the origin facing +y (world +Z up), -x is
     /// left. Hard, medium and easy classes, and the margin around each boundary.
@@ -872,7 +1053,7 @@ mod tests {
     #[test]
     fn answers_match_the_scene() {
         let l = layout(11);
-        let qs = generate(&l, &all_seen(&l), &[], 48, &SPEC, &mut ChaCha8Rng::seed_from_u64(0));
+        let qs = generate(&l, &all_seen(&l), &[], 48, &SPEC, None, &mut ChaCha8Rng::seed_from_u64(0));
         let room = qs.iter().find(|q| q.question_type == "room_size_estimation").unwrap();
         let r = &l.rooms[0].room;
         assert!((room.ground_truth - (r.width_m * r.depth_m) as f64).abs() < 1e-4);
@@ -902,7 +1083,7 @@ mod tests {
     #[test]
     fn multiple_choice_answers_match_the_scene() {
         let l = layout(11);
-        let qs = generate(&l, &all_seen(&l), &[], 48, &SPEC, &mut ChaCha8Rng::seed_from_u64(0));
+        let qs = generate(&l, &all_seen(&l), &[], 48, &SPEC, None, &mut ChaCha8Rng::seed_from_u64(0));
         let mc: Vec<_> = qs.iter().filter(|q| q.options.is_some()).collect();
         assert!(!mc.is_empty());
         for q in mc {
@@ -935,7 +1116,7 @@ mod tests {
     #[test]
     fn unseen_objects_are_not_asked_about() {
         let l = layout(11);
-        let qs = generate(&l, &VisibilitySummary::default(), &[], 48, &SPEC, &mut ChaCha8Rng::seed_from_u64(0));
+        let qs = generate(&l, &VisibilitySummary::default(), &[], 48, &SPEC, None, &mut ChaCha8Rng::seed_from_u64(0));
         assert_eq!(qs.len(), 1, "only the room size needs no object: {qs:?}");
     }
 

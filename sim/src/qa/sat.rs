@@ -1,0 +1,348 @@
+//! SAT's dynamic families (../shared/spec/qa-reference.md §4.2), asked of the rendered video: every answer
+//! comes from the camera poses and object motions that were rendered, not from a separate simulated action.
+//!
+//! - `goal_aim`: at an instant, which way (eight classes of 45 degrees) the camera must turn to face an object.
+//! - `action_consequence`: after the camera's motion over an interval, is an object closer or farther.
+//! - `perspective_taking` (allocentric): standing at object A, facing the camera's heading at an instant turned
+//!   90 degrees left or right, is object C to the left or the right.
+//! - `obj_movement_which` / `_direction` / `_distance`: which object moved, which way relative to the camera
+//!   when it started, and how far.
+//!
+//! Binary and many-class answers are drawn class-balanced (`choose_balanced`) so that a constant answer scores
+//! at chance; each keeps a margin from its class boundaries (10 degrees, 0.3 m, 0.15 m).
+
+use super::*;
+
+/// Goal-aiming classes: the option text and the turn (degrees, left positive) at the class centre.
+pub(crate) const AIM_CLASSES: [(&str, f32); 8] = [
+    ("look straight ahead", 0.0),
+    ("turn left by about 45 degrees", 45.0),
+    ("turn left by about 90 degrees", 90.0),
+    ("turn left by about 135 degrees", 135.0),
+    ("turn around", 180.0),
+    ("turn right by about 135 degrees", -135.0),
+    ("turn right by about 90 degrees", -90.0),
+    ("turn right by about 45 degrees", -45.0),
+];
+
+/// The goal-aiming class of a turn of `alpha_deg` (left positive) and its distance to the nearest class
+/// boundary (degrees; boundaries sit 22.5 degrees either side of each class centre).
+pub fn aim_class(alpha_deg: f32) -> (usize, f32) {
+    let idx = (alpha_deg / 45.0).round().rem_euclid(8.0) as usize;
+    let off = (alpha_deg - AIM_CLASSES[idx].1 + 540.0).rem_euclid(360.0) - 180.0;
+    (idx, 22.5 - off.abs())
+}
+
+/// Least margins: degrees from a class boundary, metres of distance change.
+const AIM_MARGIN_DEG: f32 = 10.0;
+const CONSEQUENCE_MARGIN_M: f32 = 0.3;
+const PERSPECTIVE_MARGIN_DEG: f32 = 20.0;
+const MOVEMENT_MARGIN_M: f32 = 0.15;
+
+pub(super) struct DynamicInputs<'a> {
+    pub layout: &'a Apartment,
+    pub vis: &'a VisibilitySummary,
+    pub poses: &'a [CameraPose],
+    pub spec: &'a QaSpec,
+    /// Unique, salient furniture that does not move.
+    pub still: &'a [&'a SceneObject],
+}
+
+pub(super) fn dynamic_tasks(inp: &DynamicInputs<'_>, letters: &mut Letters, rng: &mut ChaCha8Rng) -> Vec<Question> {
+    let mut out = goal_aim(inp, letters, rng);
+    out.extend(action_consequence(inp, letters, rng));
+    out.extend(perspective_taking(inp, letters, rng));
+    out.extend(object_movement(inp, letters, rng));
+    out
+}
+
+fn heading(pose: &CameraPose) -> [f32; 2] {
+    let f = pose.forward();
+    [f.x, f.y]
+}
+
+fn goal_aim(inp: &DynamicInputs<'_>, letters: &mut Letters, rng: &mut ChaCha8Rng) -> Vec<Question> {
+    let spec = inp.spec;
+    let mut candidates = Vec::new();
+    for k in (0..inp.poses.len()).step_by(spec.fps.max(1) as usize) {
+        let pose = &inp.poses[k];
+        for o in inp.still {
+            let to = [o.obb.center.x - pose.position.x, o.obb.center.y - pose.position.y];
+            if to[0].hypot(to[1]) < 0.5 {
+                continue;
+            }
+            let alpha = signed_angle_deg(heading(pose), to);
+            let (class, margin) = aim_class(alpha);
+            if margin >= AIM_MARGIN_DEG {
+                candidates.push((class, (k as u32, *o, alpha, margin)));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (class, (k, o, alpha, margin)) in choose_balanced(candidates, spec.max_per_type, rng) {
+        let others: Vec<String> = (0..8).filter(|&c| c != class).map(|c| AIM_CLASSES[c].0.to_string()).collect();
+        let distractors = choose(others, 3, rng);
+        let (options, answer) = letters.place("goal_aim", AIM_CLASSES[class].0, distractors, rng);
+        out.push(Question {
+            question_type: "goal_aim",
+            question: format!(
+                "At second {} of the video, which way should the camera turn to face the {}?",
+                seconds(k, spec.fps),
+                o.name
+            ),
+            answer,
+            ground_truth: alpha as f64,
+            ground_truth_text: Some(AIM_CLASSES[class].0.to_string()),
+            margin: Some(margin as f64),
+            metric: "accuracy",
+            options: Some(options),
+            frames: [k, k],
+            object_ids: vec![o.id],
+            definition: "camera_heading_to_centroid_deg",
+            ..Default::default()
+        });
+    }
+    out
+}
+
+fn action_consequence(inp: &DynamicInputs<'_>, letters: &mut Letters, rng: &mut ChaCha8Rng) -> Vec<Question> {
+    let spec = inp.spec;
+    let mut candidates = Vec::new();
+    for (i, j) in intervals(inp.poses.len(), spec.fps) {
+        let (a, b) = (&inp.poses[i], &inp.poses[j]);
+        if a.position.distance(b.position) < 0.3 {
+            continue;
+        }
+        for o in inp.still {
+            if !inp.vis.salient_frames.get(&o.id).is_some_and(|f| f.binary_search(&(i as u32)).is_ok()) {
+                continue;
+            }
+            let change = point_box_distance(b.position, o) - point_box_distance(a.position, o);
+            if change.abs() >= CONSEQUENCE_MARGIN_M {
+                let class = if change < 0.0 { "closer" } else { "farther" };
+                candidates.push((class, (i as u32, j as u32, *o, change)));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (class, (i, j, o, change)) in choose_balanced(candidates, spec.max_per_type, rng) {
+        let other = if class == "closer" { "farther" } else { "closer" };
+        let (options, answer) = letters.place("action_consequence", class, vec![other.to_string()], rng);
+        out.push(Question {
+            question_type: "action_consequence",
+            question: format!(
+                "The camera moves between second {} and second {} of the video. After this motion, is the {} closer to the camera or farther from it than before (measuring to its closest point)?",
+                seconds(i, spec.fps),
+                seconds(j, spec.fps),
+                o.name
+            ),
+            answer,
+            ground_truth: change as f64,
+            ground_truth_text: Some(class.to_string()),
+            margin: Some(change.abs() as f64),
+            metric: "accuracy",
+            options: Some(options),
+            frames: [i, j],
+            object_ids: vec![o.id],
+            definition: "camera_centre_to_obb_change_m",
+            ..Default::default()
+        });
+    }
+    out
+}
+
+fn perspective_taking(inp: &DynamicInputs<'_>, letters: &mut Letters, rng: &mut ChaCha8Rng) -> Vec<Question> {
+    let spec = inp.spec;
+    let mut candidates = Vec::new();
+    for k in (0..inp.poses.len()).step_by(2 * spec.fps.max(1) as usize) {
+        let h = heading(&inp.poses[k]);
+        // Turning 90 degrees to the left is a counter-clockwise quarter turn seen from above.
+        let turn_left = rng.random_bool(0.5);
+        let facing = if turn_left { [-h[1], h[0]] } else { [h[1], -h[0]] };
+        for a in inp.still {
+            for c in inp.still {
+                if a.id == c.id {
+                    continue;
+                }
+                let (ac, cc) = (ground(a.obb.center), ground(c.obb.center));
+                let to = [cc[0] - ac[0], cc[1] - ac[1]];
+                if to[0].hypot(to[1]) < 0.5 {
+                    continue;
+                }
+                let theta = signed_angle_deg(facing, to);
+                let margin = theta.abs().min(180.0 - theta.abs());
+                if margin < PERSPECTIVE_MARGIN_DEG {
+                    continue;
+                }
+                let class = if theta > 0.0 { "left" } else { "right" };
+                // Every corner of C on the same side, so its extent does not straddle the answer.
+                let straddles = c.obb.corners().iter().any(|p| {
+                    let t = signed_angle_deg(facing, [p.x - ac[0], p.y - ac[1]]);
+                    (t > 0.0) != (theta > 0.0) || t.abs() > 175.0
+                });
+                if !straddles {
+                    candidates.push((class, (k as u32, turn_left, *a, *c, theta, margin)));
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (class, (k, turn_left, a, c, theta, margin)) in choose_balanced(candidates, spec.max_per_type, rng) {
+        let other = if class == "left" { "right" } else { "left" };
+        let (options, answer) = letters.place("perspective_taking", class, vec![other.to_string()], rng);
+        out.push(Question {
+            question_type: "perspective_taking",
+            question: format!(
+                "Imagine standing at the {}, facing the same direction as the camera at second {} of the video, and then turning 90 degrees to your {}. Is the {} to your left or to your right?",
+                a.name,
+                seconds(k, spec.fps),
+                if turn_left { "left" } else { "right" },
+                c.name
+            ),
+            answer,
+            ground_truth: theta as f64,
+            ground_truth_text: Some(class.to_string()),
+            margin: Some(margin as f64),
+            metric: "accuracy",
+            options: Some(options),
+            frames: [k, k],
+            object_ids: vec![a.id, c.id],
+            definition: "turned_camera_heading_to_centroid_deg",
+            params: vec![("turn_deg", if turn_left { 90.0 } else { -90.0 })],
+            ..Default::default()
+        });
+    }
+    out
+}
+
+/// One moving object's displacement from the frame before it starts to the frame it comes to rest.
+struct Move<'a> {
+    object: &'a SceneObject,
+    /// Whether its category has no other instance (its name alone identifies it).
+    unique: bool,
+    from: u32,
+    to: u32,
+    delta: Vec3,
+}
+
+fn moves<'a>(inp: &DynamicInputs<'a>) -> Vec<Move<'a>> {
+    let cats = by_category(inp.layout);
+    let salient = |o: &SceneObject| inp.vis.max_visible_px(o.id) >= inp.spec.min_visible_px;
+    let mut out = Vec::new();
+    for (id, centres) in &inp.spec.motion_centres {
+        let Some(o) = inp.layout.furniture().find(|o| o.id == *id) else { continue };
+        let (Some(rest), Some(end)) = (centres.first(), centres.last()) else { continue };
+        if !salient(o) {
+            continue;
+        }
+        let Some(first) = centres.iter().position(|c| c.distance(*rest) > 1e-3) else { continue };
+        let last = centres.iter().rposition(|c| c.distance(*end) > 1e-3).unwrap_or(first);
+        let (from, to) = (first.saturating_sub(1), (last + 1).min(centres.len() - 1));
+        let unique = cats.get(o.category.as_str()).is_some_and(|v| v.len() == 1);
+        out.push(Move { object: o, unique, from: from as u32, to: to as u32, delta: centres[to] - centres[from] });
+    }
+    out
+}
+
+fn object_movement(inp: &DynamicInputs<'_>, letters: &mut Letters, rng: &mut ChaCha8Rng) -> Vec<Question> {
+    let spec = inp.spec;
+    let moving_categories: Vec<&str> =
+        spec.motion_centres.keys().filter_map(|id| inp.layout.object(*id)).map(|o| o.category.as_str()).collect();
+    // Distractors: unique objects that stay still, of categories nothing moving belongs to.
+    let still: Vec<&SceneObject> =
+        inp.still.iter().copied().filter(|o| !moving_categories.contains(&o.category.as_str())).collect();
+    let mut out = Vec::new();
+    for m in choose(moves(inp), spec.max_per_type, rng) {
+        let o = m.object;
+        let span = (seconds(m.from, spec.fps), seconds(m.to, spec.fps));
+        let frames = [m.from, m.to];
+        // Which object moved: named by category, so any instance of it will do.
+        if still.len() >= 3 {
+            let distractors: Vec<&SceneObject> = choose(still.clone(), 3, rng);
+            let names = distractors.iter().map(|d| d.name.clone()).collect();
+            let (options, answer) = letters.place("obj_movement_which", &o.name, names, rng);
+            let mut ids = vec![o.id];
+            ids.extend(distractors.iter().map(|d| d.id));
+            out.push(Question {
+                question_type: "obj_movement_which",
+                question: "Which of these objects was moved during the video?".into(),
+                answer,
+                ground_truth: m.delta.length() as f64,
+                ground_truth_text: Some(o.name.clone()),
+                margin: Some(m.delta.length() as f64),
+                metric: "accuracy",
+                options: Some(options),
+                frames,
+                object_ids: ids,
+                definition: "box_centre_displacement_m",
+                ..Default::default()
+            });
+        }
+        if !m.unique {
+            continue;
+        }
+        // Which way, relative to the camera when it started: left/right from the displacement in that camera's
+        // frame, towards/away from the change of the ground distance to that camera's centre.
+        let cam = &inp.poses[m.from as usize];
+        let sideways = cam.camera_from_world(cam.position + m.delta).x;
+        let c0 = spec.motion_centres[&o.id][m.from as usize];
+        let c1 = c0 + m.delta;
+        let planar = |p: Vec3| (p.x - cam.position.x).hypot(p.y - cam.position.y);
+        let approach = planar(c1) - planar(c0);
+        if sideways.abs() >= MOVEMENT_MARGIN_M && approach.abs() >= MOVEMENT_MARGIN_M {
+            let class = movement_class(sideways, approach);
+            let distractors = MOVEMENT_CLASSES.iter().filter(|c| **c != class).map(|c| c.to_string()).collect();
+            let (options, answer) = letters.place("obj_movement_direction", class, distractors, rng);
+            out.push(Question {
+                question_type: "obj_movement_direction",
+                question: format!(
+                    "Between second {} and second {} of the video the {} was moved. Relative to the camera at second {}, which way did it move?",
+                    span.0, span.1, o.name, span.0
+                ),
+                answer,
+                ground_truth: sideways as f64,
+                ground_truth_text: Some(class.to_string()),
+                margin: Some(sideways.abs().min(approach.abs()) as f64),
+                metric: "accuracy",
+                options: Some(options),
+                frames,
+                object_ids: vec![o.id],
+                definition: "start_camera_frame_displacement",
+                params: vec![("approach_m", approach as f64)],
+                ..Default::default()
+            });
+        }
+        // How far: the displacement of its box centre.
+        let d = m.delta.length();
+        if d >= 0.2 {
+            out.push(Question {
+                question_type: "obj_movement_distance",
+                question: format!(
+                    "Between second {} and second {} of the video the {} was moved. How far (in meters) was it moved?",
+                    span.0, span.1, o.name
+                ),
+                answer: format!("{:.1}", round_to(d as f64, 1)),
+                ground_truth: d as f64,
+                metric: "mra",
+                frames,
+                object_ids: vec![o.id],
+                definition: "box_centre_displacement_m",
+                ..Default::default()
+            });
+        }
+    }
+    out
+}
+
+pub(crate) const MOVEMENT_CLASSES: [&str; 4] = [
+    "left and towards the camera",
+    "left and away from the camera",
+    "right and towards the camera",
+    "right and away from the camera",
+];
+
+/// The movement class of a displacement `sideways_m` along the camera's right and a change `approach_m` of the
+/// ground distance to it.
+pub fn movement_class(sideways_m: f32, approach_m: f32) -> &'static str {
+    MOVEMENT_CLASSES[usize::from(sideways_m > 0.0) * 2 + usize::from(approach_m > 0.0)]
+}
