@@ -237,7 +237,7 @@ pub struct DynamicsConfig {
 impl Default for DynamicsConfig {
     fn default() -> Self {
         let kinds = ["slide", "push", "pick_place", "drop", "door", "drawer"].map(String::from).to_vec();
-        DynamicsConfig { events: 0, kinds, speed_m_s: 0.4 }
+        DynamicsConfig { events: 2, kinds, speed_m_s: 0.4 }
     }
 }
 

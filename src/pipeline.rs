@@ -515,7 +515,7 @@ fn emit_scene(
             }
         })
         .collect();
-    let dropped = (asked - questions.iter().filter(|q| !q.abstain).count()) as u32;
+    let dropped = (asked - questions.len()) as u32;
     let qa_bytes = records::qa_lines(id, &questions, &frame_degradations);
     writer.write("qa.jsonl", &qa_bytes)?;
     let lights = plan::light_records(&planned.lighting);

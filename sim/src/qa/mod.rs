@@ -906,7 +906,7 @@ mod tests {
     use diorama_layouts::{LayoutGenerator, LayoutSpec, Optimizer};
     use rand::SeedableRng;
 
-    fn layout(seed: u64) -> Apartment {
+    pub(super) fn layout(seed: u64) -> Apartment {
         // Dining rooms: several chairs to count, a unique table to measure.
         let spec = LayoutSpec {
             room_types: vec!["dining_room".into()],
@@ -931,7 +931,7 @@ mod tests {
         s
     }
 
-    const SPEC: QaSpec = QaSpec {
+    pub(super) const SPEC: QaSpec = QaSpec {
         min_visible_px: 100,
         max_per_type: 50,
         min_abs_distance_m: 0.2,
@@ -1126,5 +1126,66 @@ mod tests {
         assert!((mean_relative_accuracy(2.3, 2.0) - 0.8).abs() < 1e-12);
         assert_eq!(mean_relative_accuracy(2.0, 2.0), 1.0);
         assert_eq!(mean_relative_accuracy(4.0, 2.0), 0.0);
+    }
+}
+
+#[cfg(test)]
+mod choice_tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn numeric_distractors_keep_vsi_bounds_and_spacing() {
+        for seed in 0..300 {
+            let rng = &mut ChaCha8Rng::seed_from_u64(seed);
+            let truth = 0.5 + seed as f64 * 0.05;
+            let Some(c) = numeric_distractors(truth, 0.25, 1.75, 1, rng) else { continue };
+            let eps = (truth * 0.2 * 10.0).ceil() / 10.0;
+            let all = [c[0], c[1], c[2], truth];
+            for (i, a) in all.iter().enumerate() {
+                assert!(i == 3 || (truth * 0.25 - 0.05..=truth * 1.75 + 0.05).contains(a), "{a} for {truth}");
+                for b in &all[i + 1..] {
+                    assert!((a - b).abs() >= eps - 1e-9, "{all:?} closer than {eps}");
+                }
+            }
+        }
+        // A truth of 0.2 m at one decimal cannot have three values 0.1 apart in [0.05, 0.35] besides itself.
+        assert!(numeric_distractors(0.2, 0.25, 1.75, 1, &mut ChaCha8Rng::seed_from_u64(1)).is_none());
+    }
+
+    #[test]
+    fn count_distractors_are_distinct_positive_neighbours() {
+        for truth in 1..12 {
+            let c = count_distractors(truth, &mut ChaCha8Rng::seed_from_u64(truth as u64)).unwrap();
+            assert_eq!(c.len(), 3);
+            assert!(c.iter().all(|&v| v >= 1 && v != truth && (v - truth).abs() <= 5), "{truth}: {c:?}");
+            assert!(c[0] != c[1] && c[1] != c[2] && c[0] != c[2]);
+        }
+    }
+
+    #[test]
+    fn balanced_choice_takes_classes_in_turn() {
+        let items: Vec<(u8, u32)> = (0..90).map(|i| (if i < 80 { 0 } else { 1 + (i % 2) as u8 }, i)).collect();
+        let kept = choose_balanced(items, 9, &mut ChaCha8Rng::seed_from_u64(2));
+        let count = |c| kept.iter().filter(|(k, _)| *k == c).count();
+        assert_eq!((count(0), count(1), count(2)), (3, 3, 3));
+    }
+
+    #[test]
+    fn abstention_is_offered_everywhere_and_answers_only_when_turned() {
+        let mut qs = vec![
+            Question {
+                options: Some(vec!["A. left".into(), "B. right".into()]),
+                answer: "B".into(),
+                ..Default::default()
+            },
+            Question { answer: "2.0".into(), metric: "mra", ..Default::default() },
+        ];
+        offer_abstention(&mut qs);
+        assert_eq!(qs[0].options.as_ref().unwrap()[2], format!("C. {ABSTAIN}"));
+        assert_eq!(qs[0].answer, "B");
+        assert!(qs[1].options.is_none());
+        assert!(abstain(&mut qs[0]) && qs[0].answer == "C" && qs[0].abstain);
+        assert!(!abstain(&mut qs[1]), "a numeric question is dropped, not turned");
     }
 }

@@ -216,3 +216,87 @@ pub(super) fn route_planning(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trajectory::WalkthroughSpec;
+    use crate::visibility::FrameVisibility;
+    use rand::SeedableRng;
+
+    #[test]
+    fn turns_are_classed_with_the_sampling_bands() {
+        assert_eq!(turn_class(90.0, false), Some(Some("Turn Left")));
+        assert_eq!(turn_class(-70.0, false), Some(Some("Turn Right")));
+        assert_eq!(turn_class(-119.0, true), Some(Some("Turn Right")));
+        assert_eq!(turn_class(40.0, false), None, "nearly straight is no turn to name");
+        assert_eq!(turn_class(130.0, false), None, "between a side turn and a turn back");
+        assert_eq!(turn_class(170.0, false), None, "a turn back only at the start");
+        assert_eq!(turn_class(-170.0, true), Some(Some("Turn Back")));
+        assert_eq!(turn_class(20.0, true), Some(None), "the first leg straight ahead needs no turn");
+        assert_eq!(sequences(2, true).len(), 6);
+        assert!(!sequences(2, false).iter().any(|s| s.contains("Back")));
+    }
+
+    /// Routes planned over a real apartment: every leg walkable, every corner by its landmark, and the turns
+    /// recomputed from the corners equal to the answer.
+    #[test]
+    fn routes_walk_the_floor_and_their_turns_match_their_corners() {
+        let mut routes = 0;
+        for seed in 0..6 {
+            let layout = super::super::tests::layout(seed * 7);
+            let walk = WalkthroughSpec {
+                frames: 10,
+                eye_height_m: 1.5,
+                clearance_m: 0.3,
+                tilt_down_rad: 0.0,
+                intrinsics: crate::camera::Intrinsics::from_hfov(64, 48, 1.2),
+            };
+            let Ok(nav) = PathScene::new(&layout, &walk) else { continue };
+            let objects: Vec<&SceneObject> = layout.furniture().collect();
+            let map: Vec<u16> = objects.iter().flat_map(|o| [o.id as u16; 500]).collect();
+            let mut vis = VisibilitySummary::with_salient_px(10);
+            vis.add(0, &FrameVisibility::from_instance_map(&map, 500, objects.len() as u32));
+            let cats = by_category(&layout);
+            let still: Vec<&SceneObject> =
+                objects.iter().copied().filter(|o| cats[o.category.as_str()].len() == 1).collect();
+            let spec = QaSpec { max_per_type: 10, ..super::super::tests::SPEC };
+            let qs = route_planning(
+                &nav,
+                &still,
+                &vis,
+                &spec,
+                &mut Letters::default(),
+                &mut ChaCha8Rng::seed_from_u64(seed),
+            );
+            for q in &qs {
+                routes += 1;
+                let w: Vec<Vec2> = q.waypoints_m.iter().map(|p| Vec2::new(p[0], p[1])).collect();
+                assert!(w.windows(2).all(|l| nav.segment_walkable(l[0], l[1])), "{}", q.question);
+                let facing = layout.object(q.object_ids[1]).unwrap().obb.center;
+                let mut turns = Vec::new();
+                let first = angle(Vec2::new(facing.x, facing.y) - w[0], w[1] - w[0]);
+                if first.abs() > 45.0 {
+                    turns.push(if first.abs() > 135.0 {
+                        "Turn Back"
+                    } else if first > 0.0 {
+                        "Turn Left"
+                    } else {
+                        "Turn Right"
+                    });
+                }
+                for l in w.windows(3) {
+                    turns.push(if angle(l[1] - l[0], l[2] - l[1]) > 0.0 { "Turn Left" } else { "Turn Right" });
+                }
+                assert_eq!(q.ground_truth_text.as_deref(), Some(turns.join(", ").as_str()), "{}", q.question);
+                // The note names the blank once more.
+                let blanks = q.question.matches("[please fill in]").count() - 1;
+                assert_eq!(blanks, turns.len());
+                for (i, id) in q.object_ids[2..q.object_ids.len() - 1].iter().enumerate() {
+                    assert!(ground_distance(w[i + 1], layout.object(*id).unwrap()) <= LANDMARK_M);
+                }
+            }
+        }
+        assert!(routes >= 3, "only {routes} routes over six apartments");
+    }
+}

@@ -346,3 +346,166 @@ pub(crate) const MOVEMENT_CLASSES: [&str; 4] = [
 pub fn movement_class(sideways_m: f32, approach_m: f32) -> &'static str {
     MOVEMENT_CLASSES[usize::from(sideways_m > 0.0) * 2 + usize::from(approach_m > 0.0)]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::visibility::FrameVisibility;
+    use diorama_layouts::geom::Mat3;
+    use rand::SeedableRng;
+
+    /// A 0.4 m cube named `name` standing with its centre at (x, y, 0.2).
+    fn cube(template: &SceneObject, id: u32, name: &str, x: f32, y: f32) -> SceneObject {
+        let mut o = template.clone();
+        (o.id, o.category, o.name) = (id, name.replace(' ', "_"), name.to_string());
+        o.obb.center = Vec3::new(x, y, 0.2);
+        o.obb.size = Vec3::splat(0.4);
+        o.obb.world_from_local = Mat3::IDENTITY;
+        o
+    }
+
+    /// The camera at the origin at eye height facing +y (so -x is to its left), `frames` frames long.
+    fn facing_y(frames: usize, step_m: f32) -> Vec<CameraPose> {
+        (0..frames)
+            .map(|k| {
+                let p = Vec3::new(0.0, k as f32 * step_m, 1.5);
+                CameraPose::from_yaw_pitch(p, std::f32::consts::FRAC_PI_2, 0.0)
+            })
+            .collect()
+    }
+
+    /// Every object salient in every frame.
+    fn seen(objects: &[SceneObject], frames: u32) -> VisibilitySummary {
+        let mut vis = VisibilitySummary::with_salient_px(10);
+        let map: Vec<u16> = objects.iter().flat_map(|o| [o.id as u16; 100]).collect();
+        for k in 0..frames {
+            vis.add(k, &FrameVisibility::from_instance_map(&map, 100, objects.len() as u32));
+        }
+        vis
+    }
+
+    fn spec(fps: u32) -> QaSpec {
+        QaSpec { max_per_type: 100, fps, min_visible_px: 10, ..super::super::tests::SPEC }
+    }
+
+    fn template() -> (Apartment, SceneObject) {
+        let layout = super::super::tests::layout(0);
+        let t = layout.furniture().next().expect("furniture").clone();
+        (layout, t)
+    }
+
+    fn answer_text(q: &Question) -> &str {
+        q.ground_truth_text.as_deref().unwrap()
+    }
+
+    #[test]
+    fn goal_aim_classes_at_canonical_positions() {
+        assert_eq!(aim_class(0.0), (0, 22.5));
+        assert_eq!(aim_class(90.0).0, 2);
+        assert_eq!(aim_class(-100.0), (6, 12.5));
+        assert_eq!(aim_class(179.0).0, 4);
+        assert_eq!(aim_class(-179.0).0, 4);
+        assert!((aim_class(22.0).1 - 0.5).abs() < 1e-4);
+        let (layout, t) = template();
+        let objects = [
+            cube(&t, 1, "tv", 0.0, 3.0),
+            cube(&t, 2, "lamp", -2.0, 0.0),
+            cube(&t, 3, "plant", 2.0, -2.0),
+            cube(&t, 4, "sofa", 0.0, -3.0),
+            cube(&t, 5, "desk", -2.0, 2.0),
+        ];
+        let still: Vec<&SceneObject> = objects.iter().collect();
+        let poses = facing_y(1, 0.0);
+        let s = spec(1);
+        let vis = seen(&objects, 1);
+        let inp = DynamicInputs { layout: &layout, vis: &vis, poses: &poses, spec: &s, still: &still };
+        let qs = goal_aim(&inp, &mut Letters::default(), &mut ChaCha8Rng::seed_from_u64(0));
+        let want = [
+            (1, "look straight ahead"),
+            (2, "turn left by about 90 degrees"),
+            (3, "turn right by about 135 degrees"),
+            (4, "turn around"),
+            (5, "turn left by about 45 degrees"),
+        ];
+        assert_eq!(qs.len(), want.len());
+        for (id, text) in want {
+            let q = qs.iter().find(|q| q.object_ids == [id]).expect("asked");
+            assert_eq!(answer_text(q), text, "{}", q.question);
+        }
+    }
+
+    #[test]
+    fn perspective_taking_turns_the_camera_heading() {
+        let (layout, t) = template();
+        // Standing at the chair; the tv 3 m along +y from it (the camera's heading), the lamp 3 m along -y.
+        let objects = [cube(&t, 1, "chair", 0.0, 0.0), cube(&t, 2, "tv", 0.0, 3.0), cube(&t, 3, "lamp", 0.0, -3.0)];
+        let still: Vec<&SceneObject> = objects.iter().collect();
+        let poses = facing_y(8, 0.0);
+        let s = spec(1);
+        let vis = seen(&objects, 8);
+        let inp = DynamicInputs { layout: &layout, vis: &vis, poses: &poses, spec: &s, still: &still };
+        let qs = perspective_taking(&inp, &mut Letters::default(), &mut ChaCha8Rng::seed_from_u64(3));
+        let mut turns_seen = [false; 2];
+        for q in qs.iter().filter(|q| q.object_ids == [1, 2] || q.object_ids == [1, 3]) {
+            let left_turn = q.params == [("turn_deg", 90.0)];
+            turns_seen[usize::from(left_turn)] = true;
+            // Turned left (facing -x), what was ahead (+y) is on the right; turned right, on the left.
+            let ahead = q.object_ids[1] == 2;
+            let want = if left_turn == ahead { "right" } else { "left" };
+            assert_eq!(answer_text(q), want, "{}", q.question);
+        }
+        assert_eq!(turns_seen, [true, true], "both turns asked over the seeded draws");
+    }
+
+    #[test]
+    fn action_consequence_follows_the_camera() {
+        let (layout, t) = template();
+        // The camera walks 0.25 m per frame along +y; the tv is ahead of it, the lamp behind.
+        let objects = [cube(&t, 1, "tv", 0.0, 6.0), cube(&t, 2, "lamp", 0.5, -2.0)];
+        let still: Vec<&SceneObject> = objects.iter().collect();
+        let poses = facing_y(12, 0.25);
+        let s = spec(2);
+        let vis = seen(&objects, 12);
+        let inp = DynamicInputs { layout: &layout, vis: &vis, poses: &poses, spec: &s, still: &still };
+        let qs = action_consequence(&inp, &mut Letters::default(), &mut ChaCha8Rng::seed_from_u64(0));
+        assert!(qs.iter().any(|q| q.object_ids == [1]) && qs.iter().any(|q| q.object_ids == [2]));
+        for q in &qs {
+            assert_eq!(answer_text(q), if q.object_ids == [1] { "closer" } else { "farther" });
+            assert!(q.margin.unwrap() >= 0.3);
+        }
+    }
+
+    #[test]
+    fn object_movement_relative_to_the_starting_camera() {
+        let (layout, _) = template();
+        // Of the layout's own furniture, one piece (unique in its category) slides 1 m right and 1 m away
+        // from the camera between frames 2 and 6.
+        let moving = layout
+            .furniture()
+            .find(|o| layout.furniture().filter(|p| p.category == o.category).count() == 1)
+            .expect("a unique piece")
+            .clone();
+        let start = Vec3::new(1.0, 3.0, moving.obb.center.z);
+        let centres: Vec<Vec3> = (0..10)
+            .map(|k| {
+                let f = ((k as f32 - 2.0) / 4.0).clamp(0.0, 1.0);
+                start + Vec3::new(f, f, 0.0)
+            })
+            .collect();
+        let objects: Vec<SceneObject> = layout.furniture().cloned().collect();
+        let poses = facing_y(10, 0.0);
+        let mut s = spec(1);
+        s.motion_centres.insert(moving.id, centres);
+        s.moving.push(moving.id);
+        let vis = seen(&objects, 10);
+        let still: Vec<&SceneObject> = vec![];
+        let inp = DynamicInputs { layout: &layout, vis: &vis, poses: &poses, spec: &s, still: &still };
+        let qs = object_movement(&inp, &mut Letters::default(), &mut ChaCha8Rng::seed_from_u64(0));
+        let dir = qs.iter().find(|q| q.question_type == "obj_movement_direction").expect("direction asked");
+        assert_eq!(answer_text(dir), "right and away from the camera");
+        assert_eq!(dir.frames, [2, 6]);
+        let dist = qs.iter().find(|q| q.question_type == "obj_movement_distance").expect("distance asked");
+        assert_eq!(dist.answer, "1.4");
+        assert_eq!(movement_class(-0.3, -0.2), "left and towards the camera");
+    }
+}
