@@ -18,6 +18,7 @@ use diorama_sim::seed;
 use diorama_sim::silhouette::{
     LensPixels, unoccluded_px, unoccluded_px_mesh, unoccluded_px_mesh_through, unoccluded_px_through,
 };
+use diorama_sim::trajectory::WalkthroughSpec;
 use diorama_sim::visibility::{FrameVisibility, VisibilitySummary};
 
 use crate::config::Config;
@@ -487,8 +488,8 @@ fn emit_scene(
             motion_centres: motion_centres(&planned.apartment, dynamics),
             abstention: config.qa.abstention,
         };
-        // Routes run over the floor the camera could walk (its clearance); without one, no route questions.
-        let walk = plan::walkthrough_spec(config);
+        // Routes run over the floor a small robot (0.2 m radius, 1.2 m tall) can reach from the entrance.
+        let walk = WalkthroughSpec { clearance_m: ROBOT_RADIUS_M, eye_height_m: 1.2, ..plan::walkthrough_spec(config) };
         let nav = PathScene::new(&planned.apartment, &walk).ok();
         qa::generate(
             &planned.apartment,
@@ -551,6 +552,9 @@ fn emit_scene(
 /// question's range where the object is salient, the medium (fog, haze) passes at least 5 % of its contrast
 /// (it is within the meteorological optical range: `exp(-beta d) >= 0.05`, `d` from the camera to the object's
 /// centre) and the sensor's signal-to-noise ratio at middle grey is at least 2.
+/// Clearance of the robot route questions plan for (the grid adds its cell's reach), metres.
+const ROBOT_RADIUS_M: f32 = 0.15;
+
 /// Each moving object's box centre at every frame.
 fn motion_centres(apartment: &Apartment, dynamics: &SceneDynamics) -> BTreeMap<u32, Vec<Vec3>> {
     dynamics

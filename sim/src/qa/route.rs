@@ -9,6 +9,8 @@
 //! "back only at step 1" is no shortcut.
 
 use super::*;
+use std::cmp::Reverse;
+
 use diorama_layouts::geom::Vec2;
 
 /// The turn classes, with the spec's sampling bands around the 45/135 degree class boundaries.
@@ -21,7 +23,9 @@ const LANDMARK_GAP_M: f32 = 0.3;
 /// Ends of the route: within this ground distance of the start and goal objects.
 const END_M: f32 = 1.0;
 const MAX_LEGS: usize = 3;
-const PAIR_TRIES: usize = 60;
+const SPOTS_PER_OBJECT: usize = 6;
+/// Chains kept from each spot at most (a bound on the search in large, open apartments).
+const MAX_CHAINS_PER_SPOT: usize = 200;
 
 /// The class of a heading change `phi_deg` (left positive) at a route step, None inside the spec's rejection
 /// bands; `first` allows a turn back (and no turn at all, returned as `Some(None)`).
@@ -44,20 +48,12 @@ fn angle(a: Vec2, b: Vec2) -> f32 {
     signed_angle_deg([a.x, a.y], [b.x, b.y])
 }
 
-/// The grid's shortest path from `a` to `b`, pulled taut: the farthest path point still in straight walkable
-/// sight becomes the next corner.
-fn taut_path(nav: &PathScene<'_>, a: Vec2, b: Vec2) -> Option<Vec<Vec2>> {
+/// Length of the grid's shortest path from `a` to `b` (metres), None when they are not connected.
+fn shortest_length(nav: &PathScene<'_>, a: Vec2, b: Vec2) -> Option<f32> {
     let ca = nav.grid.nearest_free(a, &nav.walkable)?;
     let cb = nav.grid.nearest_free(b, &nav.walkable)?;
     let pts: Vec<Vec2> = nav.grid.shortest_path(ca, cb)?.into_iter().map(|c| nav.grid.center(c)).collect();
-    let mut corners = vec![pts[0]];
-    let mut i = 0;
-    while i + 1 < pts.len() {
-        let j = (i + 1..pts.len()).rev().find(|&j| nav.segment_walkable(pts[i], pts[j])).unwrap_or(i + 1);
-        corners.push(pts[j]);
-        i = j;
-    }
-    Some(corners)
+    Some(pts.windows(2).map(|w| w[0].distance(w[1])).sum())
 }
 
 /// The unique object a corner is named by: the nearest within `LANDMARK_M`, every other `LANDMARK_GAP_M`
@@ -84,44 +80,106 @@ struct Route<'a> {
     margin: f32,
 }
 
-fn plan_route<'a>(
-    nav: &PathScene<'_>,
-    start: &'a SceneObject,
-    goal: &'a SceneObject,
-    still: &[&'a SceneObject],
+/// Where a robot may stand by each object: up to `SPOTS_PER_OBJECT` walkable points spread over the floor
+/// within `END_M` of its footprint; each spot names its object only where that object is the clear nearest.
+fn standing_spots(nav: &PathScene<'_>, objects: &[&SceneObject]) -> Vec<(usize, Vec2)> {
+    let lattice = nav.walkable_lattice(0.1);
+    let mut out = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        let near: Vec<Vec2> = lattice
+            .iter()
+            .copied()
+            .filter(|p| landmark(*p, objects).is_some_and(|l| l.id == o.id) && ground_distance(*p, o) <= END_M)
+            .collect();
+        let every = near.len().div_ceil(SPOTS_PER_OBJECT).max(1);
+        out.extend(near.into_iter().step_by(every).map(|p| (i, p)));
+    }
+    out
+}
+
+fn boundary_margin_deg(phi: f32) -> f32 {
+    (phi.abs() - 45.0).abs().min((phi.abs() - 135.0).abs())
+}
+
+/// Candidate routes: chains of one to three straight walkable legs between standing spots of different objects,
+/// each inner corner an unambiguous left or right turn, no longer than 1.5 times the shortest path between its
+/// ends (checked later, [`direct_enough`]). As `(legs, the objects in order, the corners)`.
+fn chains(nav: &PathScene<'_>, objects: &[&SceneObject]) -> Vec<(usize, Vec<usize>, Vec<Vec2>)> {
+    let spots = standing_spots(nav, objects);
+    let n = spots.len();
+    let legs: Vec<Vec<usize>> = (0..n)
+        .map(|i| {
+            (0..n)
+                .filter(|&j| {
+                    let ((oa, a), (ob, b)) = (spots[i], spots[j]);
+                    oa != ob && a.distance(b) >= 1.0 && nav.segment_walkable(a, b)
+                })
+                .collect()
+        })
+        .collect();
+    let mut out = Vec::new();
+    for start in 0..n {
+        let mut stack = vec![vec![start]];
+        let mut found = 0;
+        while let Some(chain) = stack.pop() {
+            if found >= MAX_CHAINS_PER_SPOT {
+                break;
+            }
+            let last = *chain.last().expect("non-empty");
+            if chain.len() >= 2 {
+                found += 1;
+                let objects = chain.iter().map(|&i| spots[i].0).collect();
+                out.push((chain.len() - 1, objects, chain.iter().map(|&i| spots[i].1).collect()));
+            }
+            if chain.len() > MAX_LEGS {
+                continue;
+            }
+            for &next in legs[last].iter().rev() {
+                if chain.iter().any(|&c| spots[c].0 == spots[next].0) {
+                    continue;
+                }
+                if chain.len() >= 2 {
+                    let p = |i: usize| spots[i].1;
+                    let phi = angle(p(last) - p(chain[chain.len() - 2]), p(next) - p(last));
+                    if turn_class(phi, false).flatten().is_none() {
+                        continue;
+                    }
+                }
+                let mut longer = chain.clone();
+                longer.push(next);
+                stack.push(longer);
+            }
+        }
+    }
+    out
+}
+
+/// Whether a route is no longer than 1.5 times the shortest path between its ends.
+fn direct_enough(nav: &PathScene<'_>, corners: &[Vec2]) -> bool {
+    let walked: f32 = corners.windows(2).map(|w| w[0].distance(w[1])).sum();
+    shortest_length(nav, corners[0], corners[corners.len() - 1]).is_some_and(|d| walked <= 1.5 * d + 0.1)
+}
+
+/// Completes a chain into a route: an object to face at the start whose direction gives a clear first step.
+fn with_facing<'a>(
+    objects: &[&'a SceneObject],
+    chain: &[usize],
+    corners: Vec<Vec2>,
     rng: &mut ChaCha8Rng,
 ) -> Option<Route<'a>> {
-    let (s, g) = (Vec2::new(start.obb.center.x, start.obb.center.y), Vec2::new(goal.obb.center.x, goal.obb.center.y));
-    let corners = taut_path(nav, s, g)?;
-    let legs = corners.len() - 1;
-    if legs == 0 || legs > MAX_LEGS || corners[0].distance(corners[legs]) < 1.0 {
-        return None;
-    }
-    if ground_distance(corners[0], start) > END_M || ground_distance(corners[legs], goal) > END_M {
-        return None;
-    }
     let mut turns = Vec::new();
     let mut margin = f32::INFINITY;
-    let boundary = |phi: f32| (phi.abs() - 45.0).abs().min((phi.abs() - 135.0).abs());
-    let mut landmarks = Vec::new();
-    for i in 1..legs {
-        let phi = angle(corners[i] - corners[i - 1], corners[i + 1] - corners[i]);
-        let class = turn_class(phi, false)??;
-        let others: Vec<&SceneObject> = still.iter().copied().filter(|o| o.id != goal.id).collect();
-        let mark = landmark(corners[i], &others)?;
-        if mark.id == start.id || landmarks.iter().any(|l: &&SceneObject| l.id == mark.id) {
-            return None;
-        }
-        landmarks.push(mark);
-        turns.push(class);
-        margin = margin.min(boundary(phi));
+    for w in corners.windows(3) {
+        let phi = angle(w[1] - w[0], w[2] - w[1]);
+        turns.push(turn_class(phi, false)??);
+        margin = margin.min(boundary_margin_deg(phi));
     }
-    // The object faced at the start: any other seen object whose direction gives a clear first step.
     let first_leg = corners[1] - corners[0];
-    let facings: Vec<(&SceneObject, Option<&'static str>, f32)> = still
+    let facings: Vec<(&SceneObject, Option<&'static str>, f32)> = objects
         .iter()
-        .filter(|f| f.id != start.id && f.id != goal.id && !landmarks.iter().any(|l| l.id == f.id))
-        .filter_map(|f| {
+        .enumerate()
+        .filter(|(i, _)| !chain.contains(i))
+        .filter_map(|(_, f)| {
             let to = Vec2::new(f.obb.center.x, f.obb.center.y) - corners[0];
             if to.length() < 0.5 {
                 return None;
@@ -133,12 +191,22 @@ fn plan_route<'a>(
     let (facing, first, phi) = *choose(facings, 1, rng).first()?;
     if let Some(c) = first {
         turns.insert(0, c);
-        margin = margin.min(if c == TURN_CLASSES[2] { phi.abs() - 135.0 } else { boundary(phi) });
+        margin = margin.min(if c == TURN_CLASSES[2] { phi.abs() - 135.0 } else { boundary_margin_deg(phi) });
     }
     if turns.is_empty() {
         return None;
     }
-    Some(Route { start, facing, goal, corners, landmarks, turns, first_turn: first.is_some(), margin })
+    let landmarks = chain[1..chain.len() - 1].iter().map(|&i| objects[i]).collect();
+    Some(Route {
+        start: objects[chain[0]],
+        facing,
+        goal: objects[chain[chain.len() - 1]],
+        corners,
+        landmarks,
+        turns,
+        first_turn: first.is_some(),
+        margin,
+    })
 }
 
 /// Every turn sequence of the route's shape (a turn back allowed only as a first re-facing turn).
@@ -159,21 +227,21 @@ pub(super) fn route_planning(
     letters: &mut Letters,
     rng: &mut ChaCha8Rng,
 ) -> Vec<Question> {
-    let mut pairs = Vec::new();
-    for a in still {
-        for b in still {
-            if a.id != b.id {
-                pairs.push((*a, *b));
-            }
-        }
-    }
-    let pairs = choose_shuffled(pairs, PAIR_TRIES as u32, rng);
+    // Start, goal and landmarks stand on the floor (a robot stands by a desk, not by the laptop on it).
+    let still: Vec<&SceneObject> = still.iter().copied().filter(|o| o.parent.is_none() && !o.flat).collect();
+    let still = still.as_slice();
+    // Longer routes first: candidates taken in turn by their number of legs.
+    let by_legs: Vec<(Reverse<usize>, (Vec<usize>, Vec<Vec2>))> =
+        chains(nav, still).into_iter().map(|(legs, chain, pts)| (Reverse(legs), (chain, pts))).collect();
     let mut out = Vec::new();
-    for (start, goal) in pairs {
+    for (_, (chain, corners)) in choose_balanced(by_legs, 4 * spec.max_per_type, rng) {
         if out.len() as u32 >= spec.max_per_type {
             break;
         }
-        let Some(r) = plan_route(nav, start, goal, still, rng) else { continue };
+        if !direct_enough(nav, &corners) {
+            continue;
+        }
+        let Some(r) = with_facing(still, &chain, corners, rng) else { continue };
         let correct = r.turns.join(", ");
         let others: Vec<String> =
             sequences(r.turns.len(), r.first_turn).into_iter().filter(|s| *s != correct).collect();
