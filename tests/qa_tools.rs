@@ -60,46 +60,83 @@ fn score_and_export_work_on_a_build() {
 }
 
 /// `diorama verify` recomputes every answer independently: it passes on builds over several seeds (with every
-/// room type and balconies), and a corrupted answer makes it fail naming the question.
+/// room type, balconies and moving objects), and a corrupted answer of any type makes it fail naming the
+/// question.
 #[test]
 fn verify_agrees_with_builds_and_catches_a_corrupted_answer() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("c.toml");
-    std::fs::write(&config, "scenes = 2\n[camera]\nwidth = 160\nheight = 120\n").unwrap();
-    for seed in ["1", "2", "3"] {
+    std::fs::write(&config, "scenes = 2\n[camera]\nwidth = 160\nheight = 120\n[dynamics]\nevents = 3\n").unwrap();
+    let mut types = std::collections::BTreeSet::new();
+    for seed in ["1", "2", "3", "4", "5"] {
         let out = dir.path().join(format!("s{seed}"));
         build(&out, &[config.to_str().unwrap(), "--seed", seed]);
         let o = diorama(&["verify", out.to_str().unwrap()]);
         let text = String::from_utf8_lossy(&o.stdout).into_owned();
         assert!(o.status.success(), "seed {seed}: {text}{}", stderr(&o));
         assert!(!text.contains("not checked"), "every type is recomputed: {text}");
+        types
+            .extend(read_jsonl(&out.join("qa.jsonl")).iter().map(|q| q["question_type"].as_str().unwrap().to_string()));
     }
-    // Corrupt one numeric and one multiple-choice answer.
+    for t in ["route_planning", "goal_aim", "action_consequence", "perspective_taking", "obj_movement_which"] {
+        assert!(types.contains(t), "no {t} question over five seeds: {types:?}");
+    }
+    // Corrupt one answer of every type: a numeric answer moved by 0.7, a letter moved to another option.
     let out = dir.path().join("s1");
     let qa = read_jsonl(&out.join("qa.jsonl"));
-    let numeric = qa.iter().position(|q| q["question_type"] == "object_abs_distance").unwrap();
-    let choice = qa.iter().position(|q| q["question_type"] == "object_rel_direction_hard").unwrap();
+    let mut corrupted = Vec::new();
     let lines: Vec<String> = qa
         .iter()
-        .enumerate()
-        .map(|(i, q)| {
+        .map(|q| {
             let mut q = q.clone();
-            if i == numeric {
-                q["answer"] =
-                    serde_json::json!(format!("{:.1}", q["answer"].as_str().unwrap().parse::<f64>().unwrap() + 0.7));
+            let t = q["question_type"].as_str().unwrap().to_string();
+            if corrupted.iter().any(|(c, _): &(String, String)| *c == t) {
+                return q.to_string();
             }
-            if i == choice {
-                let a = q["answer"].as_str().unwrap();
-                q["answer"] = serde_json::json!(if a == "A" { "B" } else { "A" });
-            }
+            let a = q["answer"].as_str().unwrap().to_string();
+            q["answer"] = match q["options"].as_array() {
+                Some(options) => {
+                    let other = options.iter().map(|o| &o.as_str().unwrap()[..1]).find(|l| *l != a).unwrap();
+                    serde_json::json!(other)
+                }
+                None => serde_json::json!(format!("{:.1}", a.parse::<f64>().unwrap() + 0.7)),
+            };
+            // The numeric question's multiple-choice variant must still hold the recorded answer.
+            q["mc_options"] = serde_json::Value::Null;
+            corrupted.push((t, q["id"].as_str().unwrap().to_string()));
             q.to_string()
         })
         .collect();
+    assert!(corrupted.len() >= 18, "{corrupted:?}");
     std::fs::write(out.join("qa.jsonl"), lines.join("\n") + "\n").unwrap();
     let o = diorama(&["verify", out.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(!o.status.success());
-    for i in [numeric, choice] {
-        assert!(text.contains(qa[i]["id"].as_str().unwrap()), "{text}");
+    for (t, id) in &corrupted {
+        assert!(text.contains(id.as_str()), "corrupted {t} ({id}) not caught: {text}");
     }
+}
+
+/// With `qa.abstention`, every multiple-choice question offers "cannot be determined from the video" as its
+/// last option, and questions about objects a heavy haze hides become abstention questions answered with it.
+#[test]
+fn abstention_questions_replace_what_degradations_hide() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.toml");
+    std::fs::write(&config, "scenes = 1\nseed = 4\n[camera]\nwidth = 160\nheight = 120\n[qa]\nabstention = true\n")
+        .unwrap();
+    let out = dir.path().join("ds");
+    build(&out, &[config.to_str().unwrap(), "--degrade", "haze:5"]);
+    let qa = read_jsonl(&out.join("qa.jsonl"));
+    let abstain = "cannot be determined from the video";
+    for q in qa.iter().filter(|q| q["options"].is_array()) {
+        let options = q["options"].as_array().unwrap();
+        assert!(options.last().unwrap().as_str().unwrap().ends_with(abstain), "{q}");
+        let chosen = options.iter().find(|o| o.as_str().unwrap().starts_with(q["answer"].as_str().unwrap())).unwrap();
+        assert_eq!(q["abstain"] == true, chosen.as_str().unwrap().ends_with(abstain), "{q}");
+    }
+    let turned = qa.iter().filter(|q| q["abstain"] == true).count();
+    assert!(turned > 0, "haze at level 5 hides some objects");
+    let o = diorama(&["verify", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
 }
