@@ -81,7 +81,9 @@ enum Command {
     Export {
         /// The dataset folder.
         dataset: PathBuf,
-        #[arg(long, value_parser = ["vsibench", "llava"])]
+        /// vsibench: VSI-Bench records; llava: LLaVA conversations; llava-mc: the same with numeric questions
+        /// asked as multiple choice (their `mc_options`).
+        #[arg(long, value_parser = ["vsibench", "llava", "llava-mc"])]
         format: String,
         /// The JSONL file to write.
         #[arg(long)]
@@ -166,10 +168,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Export { dataset, format, out } => {
-            let f = if format == "llava" {
-                diorama::score::ExportFormat::Llava
-            } else {
-                diorama::score::ExportFormat::VsiBench
+            let f = match format.as_str() {
+                "llava" => diorama::score::ExportFormat::Llava,
+                "llava-mc" => diorama::score::ExportFormat::LlavaChoice,
+                _ => diorama::score::ExportFormat::VsiBench,
             };
             let bytes = diorama::score::export(&dataset, f)?;
             diorama::emit::write_atomic(&out, &bytes)?;

@@ -159,6 +159,8 @@ pub enum ExportFormat {
     VsiBench,
     /// LLaVA-style conversations with VSI-Bench's prompts, for training.
     Llava,
+    /// The same, numeric questions asked as multiple choice where they carry a variant (`mc_options`).
+    LlavaChoice,
 }
 
 const PRE_PROMPT: &str = "These are frames of a video.";
@@ -170,8 +172,15 @@ pub fn export(dataset: &Path, format: ExportFormat) -> Result<Vec<u8>, ScoreErro
     let path = dataset.join("qa.jsonl");
     let mut out = Vec::new();
     for (i, q) in read_jsonl(&path)?.into_iter().enumerate() {
-        let options: Option<Vec<String>> =
-            q["options"].as_array().map(|a| a.iter().filter_map(|o| o.as_str().map(str::to_string)).collect());
+        let strings = |v: &Value| -> Option<Vec<String>> {
+            v.as_array().map(|a| a.iter().filter_map(|o| o.as_str().map(str::to_string)).collect())
+        };
+        let mut options = strings(&q["options"]);
+        let mut answer = q["answer"].clone();
+        if format == ExportFormat::LlavaChoice && options.is_none() && q["mc_answer"].is_string() {
+            options = strings(&q["mc_options"]);
+            answer = q["mc_answer"].clone();
+        }
         let rec = match format {
             ExportFormat::VsiBench => serde_json::json!({
                 "id": i,
@@ -183,7 +192,7 @@ pub fn export(dataset: &Path, format: ExportFormat) -> Result<Vec<u8>, ScoreErro
                 "ground_truth": q["answer"],
                 "video_path": q["video"],
             }),
-            ExportFormat::Llava => {
+            ExportFormat::Llava | ExportFormat::LlavaChoice => {
                 let body = q["question"].as_str().unwrap_or_default();
                 let prompt = match &options {
                     Some(o) => format!("<video>\n{PRE_PROMPT}\n{body}\nOptions:\n{}\n{MC_POST}", o.join("\n")),
@@ -194,7 +203,7 @@ pub fn export(dataset: &Path, format: ExportFormat) -> Result<Vec<u8>, ScoreErro
                     "video": q["video"],
                     "conversations": [
                         {"from": "human", "value": prompt},
-                        {"from": "gpt", "value": q["answer"]},
+                        {"from": "gpt", "value": answer},
                     ],
                 })
             }

@@ -152,7 +152,13 @@ fn default_build_is_complete_and_consistent() {
                 }
                 seen.insert(id);
                 let obj = objects[&id];
-                let cs: Vec<[f64; 3]> = corners(&obj["obb"]).into_iter().map(|p| to_camera(t_wc, p)).collect();
+                // A moving object's box where frames.jsonl says it is at this frame.
+                let mut obb = obj["obb"].clone();
+                if let Some(moved) = frame["objects"].as_array().unwrap().iter().find(|m| m["id"] == id) {
+                    obb["center"] = moved["center"].clone();
+                    obb["axes"] = moved["axes"].clone();
+                }
+                let cs: Vec<[f64; 3]> = corners(&obb).into_iter().map(|p| to_camera(t_wc, p)).collect();
                 // Depth at the object's pixels lies within its box's depth range (0.5 mm quantisation + 1 mm).
                 let zmax = cs.iter().map(|c| c[2]).fold(f64::MIN, f64::max);
                 let zmin = cs.iter().map(|c| c[2]).fold(f64::MAX, f64::min).max(0.0);
@@ -276,7 +282,7 @@ fn normal_and_motion_maps_are_written_when_asked() {
     let cfg = tmp.path().join("n.toml");
     std::fs::write(
         &cfg,
-        "scenes = 1\n[room]\ncount = 1\noutdoor_share = 0.0\n[camera]\nframes = 24\n[output]\nnormals = true\nmotion = true\n",
+        "scenes = 1\n[room]\ncount = 1\noutdoor_share = 0.0\n[camera]\nframes = 24\n[dynamics]\nevents = 0\n[output]\nnormals = true\nmotion = true\n",
     )
     .unwrap();
     let out = tmp.path().join("ds");

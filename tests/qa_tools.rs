@@ -42,7 +42,7 @@ fn score_and_export_work_on_a_build() {
     let o = diorama(&["score", "--dataset", out.to_str().unwrap(), "--predictions", bad.to_str().unwrap()]);
     assert!(!o.status.success() && stderr(&o).contains("9999-9999"), "{}", stderr(&o));
     // Exports: one record per question.
-    for format in ["vsibench", "llava"] {
+    for format in ["vsibench", "llava", "llava-mc"] {
         let file = dir.path().join(format!("{format}.jsonl"));
         let o = diorama(&["export", out.to_str().unwrap(), "--format", format, "--out", file.to_str().unwrap()]);
         assert!(o.status.success(), "{}", stderr(&o));
@@ -55,6 +55,11 @@ fn score_and_export_work_on_a_build() {
             }
         } else {
             assert!(recs[0]["conversations"][0]["value"].as_str().unwrap().starts_with("<video>"));
+            // Numeric questions answer with a number, or in llava-mc with their variant's letter.
+            for (r, q) in recs.iter().zip(&qa).filter(|(_, q)| q["mc_answer"].is_string()) {
+                let want = if format == "llava" { &q["answer"] } else { &q["mc_answer"] };
+                assert_eq!(&r["conversations"][1]["value"], want);
+            }
         }
     }
 }
