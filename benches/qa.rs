@@ -10,7 +10,10 @@ use diorama_assets::Manifest;
 use diorama_layouts::geom::Vec3;
 use diorama_layouts::{Apartment, LayoutGenerator, LayoutSpec, Optimizer};
 use diorama_sim::CameraPose;
+use diorama_sim::camera::Intrinsics;
+use diorama_sim::paths::PathScene;
 use diorama_sim::qa::{QaSpec, generate};
+use diorama_sim::trajectory::WalkthroughSpec;
 use diorama_sim::visibility::{FrameVisibility, VisibilitySummary};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -33,6 +36,7 @@ fn main() {
         abstention: false,
     };
     let mut questions = 0usize;
+    let mut routes = 0usize;
     let mut spent = std::time::Duration::ZERO;
     for room in &rooms {
         // Each object salient from a frame of its own, so appearance-order questions exist.
@@ -48,13 +52,23 @@ fn main() {
                 CameraPose::from_yaw_pitch(Vec3::new(0.5 + k as f32 * 0.03, 0.5, 1.6), 0.8 + k as f32 * 0.01, -0.3)
             })
             .collect();
+        // The robot's floor for route questions (built once per scene in a build, outside this timing).
+        let walk = WalkthroughSpec {
+            frames,
+            eye_height_m: 1.2,
+            clearance_m: 0.15,
+            tilt_down_rad: 0.0,
+            intrinsics: Intrinsics::from_hfov(640, 480, 1.2),
+        };
+        let nav = PathScene::new(room, &walk).ok();
         let start = Instant::now();
-        let qs = generate(room, &vis, &poses, frames, &qa, None, &mut ChaCha8Rng::seed_from_u64(1));
+        let qs = generate(room, &vis, &poses, frames, &qa, nav.as_ref(), &mut ChaCha8Rng::seed_from_u64(1));
         spent += start.elapsed();
         questions += qs.len();
+        routes += qs.iter().filter(|q| q.question_type == "route_planning").count();
     }
     println!(
-        "{} rooms, {questions} questions in {:.3} s: {:.0} questions/s ({:.1} ms per room)",
+        "{} rooms, {questions} questions ({routes} routes) in {:.3} s: {:.0} questions/s ({:.1} ms per room)",
         rooms.len(),
         spent.as_secs_f64(),
         questions as f64 / spent.as_secs_f64(),
