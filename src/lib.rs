@@ -7,8 +7,11 @@ pub mod lighting;
 pub mod pipeline;
 pub mod plan;
 pub mod score;
+pub mod shard;
 pub mod sheet;
 pub mod verify;
 
 pub use config::{Config, ConfigError, DEFAULT_CONFIG_TOML};
-pub use pipeline::{BuildError, BuildSummary, Progress, StageTimes, build};
+pub use pipeline::{
+    BuildError, BuildOptions, BuildSummary, MergeSummary, Progress, Shard, StageTimes, build, build_with, merge,
+};

@@ -41,6 +41,23 @@ enum Command {
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
+        /// Build only shard I of N (scenes i with i mod N = I) into OUT, leaving qa.jsonl and dataset.json to
+        /// `diorama merge OUT`. Without it, a Slurm array task or Kubernetes Indexed Job takes its shard from
+        /// the environment (SLURM_ARRAY_TASK_ID/_COUNT; JOB_COMPLETION_INDEX with --shard-count).
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// The number of shards when the environment gives only the index (Kubernetes).
+        #[arg(long, value_name = "N")]
+        shard_count: Option<u32>,
+        /// Delete what OUT holds (scenes, records) instead of resuming: by default, scenes an earlier run
+        /// finished (every file's hash verified) are kept and partial ones rebuilt.
+        #[arg(long)]
+        fresh: bool,
+    },
+    /// Put a sharded build together: check every scene is finished, then write qa.jsonl and dataset.json.
+    Merge {
+        /// The build's output folder.
+        dataset: PathBuf,
     },
     /// Render one frame through every degradation type at a few severities, tiled into one PNG (with a
     /// .txt legend beside it): how the levels look for this config's scenes.
@@ -198,7 +215,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Build { config, out, seed, scenes, degrade, quiet } => {
+        Command::Build { config, out, seed, scenes, degrade, quiet, shard, shard_count, fresh } => {
             let (mut cfg, dir) = match &config {
                 Some(path) => (Config::from_file(path)?, path.parent().map(|p| p.to_path_buf())),
                 None => (Config::default(), None),
@@ -223,13 +240,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     .progress_chars("=> "),
             );
             let mut progress = Bar(bar);
-            let summary = diorama::build(&cfg, dir.as_deref(), &out, &mut progress)
+            let shard = diorama::shard::resolve(shard.as_deref(), shard_count, |k| std::env::var(k).ok())
+                .map_err(anyhow::Error::msg)?;
+            let options = diorama::BuildOptions { shard, fresh };
+            let summary = diorama::build_with(&cfg, dir.as_deref(), &out, options, &mut progress)
                 .with_context(|| format!("building the dataset into {}", out.display()))?;
             progress.0.finish_and_clear();
             let t = summary.times;
             let s = |d: std::time::Duration| d.as_secs_f64();
+            let resumed = match summary.resumed {
+                0 => String::new(),
+                n => format!(" ({n} finished by an earlier run, verified and kept)"),
+            };
             eprintln!(
-                "built {} scenes, {} frames, {} questions into {} in {:.1} s ({:.1} frames/s) on {}\n  \
+                "built {} scenes{resumed}, {} frames, {} questions into {} in {:.1} s ({:.1} frames/s) on {}\n  \
                  layout {:.2} s, render {:.2} s, readback {:.2} s, degrade {:.2} s, encode {:.2} s, emit {:.2} s",
                 summary.scenes,
                 summary.frames,
@@ -245,6 +269,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 s(t.encode),
                 s(t.emit),
             );
+            let per_type: Vec<String> = summary.question_types.iter().map(|(t, n)| format!("{t} {n}")).collect();
+            eprintln!("  questions: {}", per_type.join(", "));
+            if let Some(s) = shard {
+                eprintln!(
+                    "  shard {}/{}: once every shard has finished, run `diorama merge {}`",
+                    s.index,
+                    s.count,
+                    summary.out.display()
+                );
+            }
+            Ok(())
+        }
+        Command::Merge { dataset } => {
+            let m = diorama::merge(&dataset).with_context(|| format!("merging {}", dataset.display()))?;
+            eprintln!("merged {} scenes, {} questions into {}", m.scenes, m.questions, dataset.display());
             Ok(())
         }
     }

@@ -24,6 +24,7 @@ use diorama_sim::visibility::{FrameVisibility, VisibilitySummary};
 use crate::config::Config;
 use crate::emit::images::{depth_to_mm, png_flow_kitti, png_rgb8, png_u16};
 use crate::emit::records::{self, AdapterRecord, Counts, DatasetRecord, SceneEntry, SceneFacts, ToolRecord};
+use crate::emit::state::{self, BuildRecord, SceneDone, StateError};
 use crate::emit::video::VideoWriter;
 use crate::emit::{EmitError, OutputDir, SceneWriter};
 use crate::plan::{self, PlanError};
@@ -44,6 +45,12 @@ pub enum BuildError {
     Emit(#[from] EmitError),
     #[error("scene {scene}: {cause}")]
     Camera { scene: String, cause: diorama_degradations::camera::CameraError },
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error("{0} holds no diorama build (no build.json): build into it first")]
+    NotABuild(PathBuf),
+    #[error("{out}: {} scene(s) not finished: {}; run their shards (or the build) again, then merge", scenes.len(), scenes.join(", "))]
+    Unfinished { out: PathBuf, scenes: Vec<String> },
 }
 
 /// Seconds spent in each stage, summed over the build.
@@ -67,10 +74,19 @@ pub struct StageTimes {
 #[derive(Debug, Clone)]
 pub struct BuildSummary {
     pub out: PathBuf,
+    /// Scenes this run was responsible for (its shard's, or all).
     pub scenes: u32,
+    /// Of those, built now, and found finished by an earlier run (verified, skipped).
+    pub built: u32,
+    pub resumed: u32,
+    /// Frames rendered now.
     pub frames: u64,
+    /// Questions of this run's scenes, in all and per type.
     pub questions: u64,
+    pub question_types: BTreeMap<String, u64>,
     pub adapter: String,
+    /// Whether qa.jsonl and dataset.json were written (not by a shard).
+    pub merged: bool,
     pub times: StageTimes,
 }
 
@@ -79,6 +95,8 @@ pub trait Progress {
     fn start(&mut self, _total_frames: u64) {}
     fn frame(&mut self) {}
     fn scene_done(&mut self, _scene_id: &str, _attempts: u32, _objects: usize, _questions: usize) {}
+    /// A scene an earlier run finished, verified and skipped (its frames count as done).
+    fn scene_skipped(&mut self, _scene_id: &str, _frames: u64) {}
 }
 impl Progress for () {}
 
@@ -109,6 +127,28 @@ pub fn scene_id(index: u32) -> String {
     format!("{index:04}")
 }
 
+/// Which scenes a process builds: scene `i` belongs to shard `i mod count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    pub fn owns(&self, scene: u32) -> bool {
+        scene % self.count == self.index
+    }
+}
+
+/// How to run a build.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BuildOptions {
+    /// Build only this shard's scenes and leave merging (qa.jsonl, dataset.json) to `diorama merge`.
+    pub shard: Option<Shard>,
+    /// Delete what the folder holds (scenes, records) first instead of resuming.
+    pub fresh: bool,
+}
+
 /// Builds the dataset of `config` into `out`. `config_dir` resolves a relative manifest path.
 pub fn build(
     config: &Config,
@@ -116,11 +156,35 @@ pub fn build(
     out: &Path,
     progress: &mut dyn Progress,
 ) -> Result<BuildSummary, BuildError> {
+    build_with(config, config_dir, out, BuildOptions::default(), progress)
+}
+
+/// Builds `config` into `out`: the scenes of `options.shard` (all when None), skipping scenes a previous run
+/// finished (their `done.json` and every file's hash verified) and rebuilding partial ones; without a shard,
+/// then merges.
+pub fn build_with(
+    config: &Config,
+    config_dir: Option<&Path>,
+    out: &Path,
+    options: BuildOptions,
+    progress: &mut dyn Progress,
+) -> Result<BuildSummary, BuildError> {
     let started = Instant::now();
     let manifest = load_manifest(config, config_dir)?;
     // Config errors only the manifest reveals: catch them before touching the output folder.
     plan::check_against_manifest(config, &manifest)?;
-    let dir = OutputDir::prepare(out)?;
+    let dir = OutputDir::open(out)?;
+    if options.fresh {
+        state::clear(out)?;
+    }
+    let hash = state::config_hash(config);
+    let record = BuildRecord {
+        config_hash: hash.clone(),
+        config: config.clone(),
+        semantic_classes: plan::semantic_classes(&manifest),
+    };
+    state::claim(out, &record)?;
+    dir.invalidate()?;
     let degrading = !config.degradations.sets.is_empty();
     let settings = diorama_render::RenderSettings {
         read_rgba8: config.trajectory.has_stills(),
@@ -130,38 +194,137 @@ pub fn build(
     };
     let mut renderer = Renderer::with_settings(config.camera.width, config.camera.height, settings)?;
     let mut times = StageTimes::default();
-    let mut entries = Vec::new();
-    let mut all_qa = Vec::new();
-    let mut question_counts: BTreeMap<String, u64> = BTreeMap::new();
-    progress.start(config.scenes as u64 * config.camera.frames as u64);
-
-    for index in 0..config.scenes {
+    let mine: Vec<u32> = (0..config.scenes).filter(|&i| options.shard.is_none_or(|s| s.owns(i))).collect();
+    progress.start(mine.len() as u64 * config.camera.frames as u64);
+    let (mut built, mut resumed, mut questions) = (0u32, 0u32, 0u64);
+    let mut question_types: BTreeMap<String, u64> = BTreeMap::new();
+    for &index in &mine {
+        let id = scene_id(index);
+        if let Ok(done) = state::finished(out, &id, &hash) {
+            resumed += 1;
+            questions += done.questions.values().sum::<u64>();
+            for (t, n) in &done.questions {
+                *question_types.entry(t.clone()).or_default() += n;
+            }
+            progress.scene_skipped(&id, done.frames);
+            continue;
+        }
         let t0 = Instant::now();
         let planned = plan::plan_scene(config, &manifest, index)?;
         times.layout += t0.elapsed();
-        let id = scene_id(index);
-        let (files, questions, qa_bytes, dropped) =
+        let (files, scene_questions, _, dropped) =
             emit_scene(config, index, &dir, &id, &planned, &mut renderer, &mut times, progress)?;
-        for q in &questions {
-            *question_counts.entry(q.question_type.to_string()).or_default() += 1;
-        }
         let t1 = Instant::now();
-        all_qa.extend_from_slice(&qa_bytes);
-        progress.scene_done(&id, planned.attempts, planned.apartment.furniture().count(), questions.len());
-        entries.push(SceneEntry {
-            scene_id: id,
-            seed: planned.scene_seed,
-            files,
-            questions_dropped_by_degradations: dropped,
-        });
+        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+        for q in &scene_questions {
+            *counts.entry(q.question_type.to_string()).or_default() += 1;
+        }
+        questions += scene_questions.len() as u64;
+        for (t, n) in &counts {
+            *question_types.entry(t.clone()).or_default() += n;
+        }
+        // Last: the scene is finished once its record is in place.
+        state::mark_done(
+            out,
+            &SceneDone {
+                scene_id: id.clone(),
+                seed: planned.scene_seed,
+                config_hash: hash.clone(),
+                files,
+                questions_dropped_by_degradations: dropped,
+                questions: counts,
+                frames: config.camera.frames as u64,
+                adapter: adapter_record(&renderer),
+            },
+        )?;
+        built += 1;
+        progress.scene_done(&id, planned.attempts, planned.apartment.furniture().count(), scene_questions.len());
         times.emit += t1.elapsed();
     }
+    let merged = if options.shard.is_none() {
+        let t2 = Instant::now();
+        merge(out)?;
+        times.emit += t2.elapsed();
+        true
+    } else {
+        false
+    };
+    let rt = renderer.timings();
+    times.render = rt.submit + rt.wait;
+    times.readback = rt.unpack;
+    times.total = started.elapsed();
+    Ok(BuildSummary {
+        out: out.to_path_buf(),
+        scenes: mine.len() as u32,
+        built,
+        resumed,
+        frames: built as u64 * config.camera.frames as u64,
+        questions,
+        question_types,
+        adapter: renderer.adapter().name.clone(),
+        merged,
+        times,
+    })
+}
 
-    let t2 = Instant::now();
+fn adapter_record(renderer: &Renderer) -> AdapterRecord {
+    let a = renderer.adapter().clone();
+    AdapterRecord {
+        name: a.name,
+        backend: a.backend,
+        device_type: a.device_type,
+        driver: a.driver,
+        msaa_samples: renderer.settings().msaa_samples,
+    }
+}
+
+/// What `merge` put together.
+#[derive(Debug, Clone)]
+pub struct MergeSummary {
+    pub scenes: u32,
+    pub questions: u64,
+}
+
+/// Puts a build's finished scenes together: checks every scene of its config is finished (its record and
+/// every file's hash), then writes `qa.jsonl` (the scenes' questions in scene order) and, last,
+/// `dataset.json`. Whether the scenes were built in one process or in shards, the result is the same bytes.
+pub fn merge(out: &Path) -> Result<MergeSummary, BuildError> {
+    let dir = OutputDir::open(out)?;
+    let build = state::read_build(out)?.ok_or_else(|| BuildError::NotABuild(out.to_path_buf()))?;
+    let config = &build.config;
+    let mut entries = Vec::new();
+    let mut all_qa = Vec::new();
+    let mut question_counts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut missing = Vec::new();
+    let mut adapter = None;
+    for index in 0..config.scenes {
+        let id = scene_id(index);
+        let done = match state::finished(out, &id, &build.config_hash) {
+            Ok(done) => done,
+            Err(why) => {
+                missing.push(format!("{id} ({why})"));
+                continue;
+            }
+        };
+        let qa_path = out.join("scenes").join(&id).join("qa.jsonl");
+        all_qa.extend(std::fs::read(&qa_path).map_err(|e| EmitError::Io { path: qa_path, cause: e })?);
+        for (t, n) in &done.questions {
+            *question_counts.entry(t.clone()).or_default() += n;
+        }
+        adapter.get_or_insert(done.adapter);
+        entries.push(SceneEntry {
+            scene_id: id,
+            seed: done.seed,
+            files: done.files,
+            questions_dropped_by_degradations: done.questions_dropped_by_degradations,
+        });
+    }
+    if !missing.is_empty() {
+        return Err(BuildError::Unfinished { out: out.to_path_buf(), scenes: missing });
+    }
+    let Some(adapter) = adapter else { return Err(BuildError::NotABuild(out.to_path_buf())) };
     let qa_hash = dir.write_top("qa.jsonl", &all_qa)?;
-    let adapter = renderer.adapter().clone();
     let questions: u64 = question_counts.values().sum();
-    let semantic_classes = plan::semantic_classes(&manifest);
     let record = DatasetRecord {
         format_version: FORMAT_VERSION,
         tool: ToolRecord {
@@ -178,14 +341,8 @@ pub fn build(
             frames: config.scenes as u64 * config.camera.frames as u64,
             questions: question_counts,
         },
-        adapter: AdapterRecord {
-            name: adapter.name.clone(),
-            backend: adapter.backend,
-            device_type: adapter.device_type,
-            driver: adapter.driver,
-            msaa_samples: renderer.settings().msaa_samples,
-        },
-        semantic_classes: &semantic_classes,
+        adapter,
+        semantic_classes: &build.semantic_classes,
         qa_balance: crate::score::balance(
             &all_qa
                 .split(|b| *b == b'\n')
@@ -198,19 +355,7 @@ pub fn build(
     json.push(b'\n');
     // Last: its presence marks the dataset complete.
     dir.write_top("dataset.json", &json)?;
-    times.emit += t2.elapsed();
-    let rt = renderer.timings();
-    times.render = rt.submit + rt.wait;
-    times.readback = rt.unpack;
-    times.total = started.elapsed();
-    Ok(BuildSummary {
-        out: out.to_path_buf(),
-        scenes: config.scenes,
-        frames: config.scenes as u64 * config.camera.frames as u64,
-        questions,
-        adapter: adapter.name,
-        times,
-    })
+    Ok(MergeSummary { scenes: config.scenes, questions })
 }
 
 /// Buffers the frame loop reuses for its maps and encodings (the silhouette counts still allocate per part).

@@ -5,6 +5,7 @@
 pub mod images;
 pub mod plan;
 pub mod records;
+pub mod state;
 pub mod video;
 
 use std::collections::BTreeMap;
@@ -36,9 +37,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EmitError> {
     fs::rename(&tmp, path).map_err(io_err(path))
 }
 
+/// A temporary name beside `path`, distinct per process: shards writing into one folder never share one.
 pub(crate) fn tmp_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(".tmp");
+    name.push(format!(".{}.tmp", std::process::id()));
     path.with_file_name(name)
 }
 
@@ -48,20 +50,26 @@ pub struct OutputDir {
 }
 
 impl OutputDir {
-    /// Creates the folder (if needed), proves it writable, and removes a previous build's `dataset.json` and
-    /// `qa.jsonl`, so that an interrupted rebuild never looks complete.
-    pub fn prepare(root: &Path) -> Result<OutputDir, EmitError> {
+    /// Creates the folder (if needed) and proves it writable.
+    pub fn open(root: &Path) -> Result<OutputDir, EmitError> {
         fs::create_dir_all(root).map_err(io_err(root))?;
-        let probe = root.join(".diorama-write-probe");
+        let probe = root.join(format!(".diorama-write-probe-{}", std::process::id()));
         write_atomic(&probe, b"probe")?;
         fs::remove_file(&probe).map_err(io_err(&probe))?;
+        Ok(OutputDir { root: root.to_path_buf() })
+    }
+
+    /// Removes the merged records (`dataset.json`, `qa.jsonl`) before scenes change, so that an interrupted
+    /// rebuild never looks complete.
+    pub fn invalidate(&self) -> Result<(), EmitError> {
+        let root = &self.root;
         for stale in ["dataset.json", "qa.jsonl"] {
             let p = root.join(stale);
             if p.exists() {
                 fs::remove_file(&p).map_err(io_err(&p))?;
             }
         }
-        Ok(OutputDir { root: root.to_path_buf() })
+        Ok(())
     }
 
     pub fn root(&self) -> &Path {

@@ -836,7 +836,7 @@ pub struct Counts {
     pub questions: BTreeMap<String, u64>,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct AdapterRecord {
     pub name: String,
     pub backend: String,

@@ -1,0 +1,178 @@
+//! Builds at cluster scale: shards writing into one folder and merged give the bytes of one unsharded build; a
+//! build killed with SIGKILL and run again gives the dataset of an uninterrupted run; a folder holding another
+//! config's build is refused.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{build, diorama, stderr};
+
+/// Three small scenes of one room each (two with a moving object), fast enough to build several times.
+fn config(dir: &Path) -> String {
+    let path = dir.join("small.toml");
+    let text = "scenes = 3\nseed = 5\n[room]\ncount = 1\noutdoor_share = 0.0\n\
+                [camera]\nframes = 36\nwidth = 160\nheight = 120\n[dynamics]\nevents = 1\n";
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// Every file under `root` (relative path -> bytes), temporary files excluded.
+fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(dir: &Path, root: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, root, out);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+fn assert_same_tree(a: &Path, b: &Path) {
+    let (ta, tb) = (tree(a), tree(b));
+    let names = |t: &BTreeMap<String, Vec<u8>>| t.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(names(&ta), names(&tb), "the two folders hold different files");
+    for (name, bytes) in &ta {
+        assert!(bytes == &tb[name], "{name} differs");
+    }
+}
+
+#[test]
+fn shards_merged_equal_one_unsharded_build_byte_for_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path());
+    let (whole, sharded) = (tmp.path().join("whole"), tmp.path().join("sharded"));
+    build(&whole, &[&cfg]);
+    // Two shards at once into one folder, as array tasks on a shared filesystem.
+    let spawn = |shard: &str| {
+        Command::new(env!("CARGO_BIN_EXE_diorama"))
+            .args(["build", &cfg, "--quiet", "--out", sharded.to_str().unwrap(), "--shard", shard])
+            .spawn()
+            .unwrap()
+    };
+    let mut first = spawn("0/2");
+    // Merging before every shard is done fails, naming what is missing.
+    assert!(first.wait().unwrap().success());
+    let o = diorama(&["merge", sharded.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("0001") && !stderr(&o).contains("0000 ("), "{}", stderr(&o));
+    assert!(!sharded.join("dataset.json").exists());
+    // The other shard from Slurm's array variables (task ids counted from 1).
+    let o = Command::new(env!("CARGO_BIN_EXE_diorama"))
+        .args(["build", &cfg, "--quiet", "--out", sharded.to_str().unwrap()])
+        .env("SLURM_ARRAY_TASK_ID", "2")
+        .env("SLURM_ARRAY_TASK_MIN", "1")
+        .env("SLURM_ARRAY_TASK_COUNT", "2")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("shard 1/2"), "{}", stderr(&o));
+    let o = diorama(&["merge", sharded.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_same_tree(&whole, &sharded);
+}
+
+#[test]
+fn concurrent_shards_share_a_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path());
+    let (whole, sharded) = (tmp.path().join("whole"), tmp.path().join("sharded"));
+    build(&whole, &[&cfg]);
+    let children: Vec<_> = (0..3)
+        .map(|i| {
+            Command::new(env!("CARGO_BIN_EXE_diorama"))
+                .args(["build", &cfg, "--quiet", "--out", sharded.to_str().unwrap(), "--shard", &format!("{i}/3")])
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    assert!(diorama(&["merge", sharded.to_str().unwrap()]).status.success());
+    assert_same_tree(&whole, &sharded);
+}
+
+/// Starts a build and kills it (SIGKILL) once `ready` holds for its folder, or after `timeout`.
+fn build_and_kill(cfg: &str, out: &Path, ready: impl Fn(&Path) -> bool, timeout: Duration) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_diorama"))
+        .args(["build", cfg, "--quiet", "--out", out.to_str().unwrap()])
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !ready(out) && start.elapsed() < timeout {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().ok();
+    child.wait().unwrap();
+}
+
+fn done(out: &Path, scene: &str) -> bool {
+    out.join("scenes").join(scene).join("done.json").exists()
+}
+
+#[test]
+fn a_killed_build_resumes_to_the_dataset_of_an_uninterrupted_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path());
+    let whole = tmp.path().join("whole");
+    build(&whole, &[&cfg]);
+    let frames = |out: &Path, scene: &str| -> usize {
+        std::fs::read_dir(out.join("scenes").join(scene).join("depth")).map(|d| d.count()).unwrap_or(0)
+    };
+    // Killed at three moments: inside the first scene, just after it, and inside the second.
+    let kills: [(&str, Box<dyn Fn(&Path) -> bool>); 3] = [
+        ("mid first scene", Box::new(move |o: &Path| frames(o, "0000") >= 10)),
+        ("first scene done", Box::new(|o: &Path| done(o, "0000"))),
+        ("mid second scene", Box::new(move |o: &Path| frames(o, "0001") >= 5)),
+    ];
+    for (moment, ready) in kills {
+        let out: PathBuf = tmp.path().join(moment.replace(' ', "-"));
+        build_and_kill(&cfg, &out, ready, Duration::from_secs(120));
+        assert!(!out.join("dataset.json").exists(), "{moment}: the killed build looks complete");
+        let o = diorama(&["build", &cfg, "--quiet", "--out", out.to_str().unwrap()]);
+        assert!(o.status.success(), "{moment}: {}", stderr(&o));
+        if moment != "mid first scene" {
+            assert!(stderr(&o).contains("finished by an earlier run"), "{moment}: {}", stderr(&o));
+        }
+        assert_same_tree(&whole, &out);
+    }
+}
+
+#[test]
+fn a_damaged_scene_is_rebuilt_and_another_config_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path());
+    let (whole, out) = (tmp.path().join("whole"), tmp.path().join("out"));
+    build(&whole, &[&cfg]);
+    build(&out, &[&cfg]);
+    // A truncated file fails its hash: that scene alone is rebuilt.
+    let frames = out.join("scenes/0001/frames.jsonl");
+    let bytes = std::fs::read(&frames).unwrap();
+    std::fs::write(&frames, &bytes[..bytes.len() / 2]).unwrap();
+    let o = diorama(&["build", &cfg, "--quiet", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("(2 finished by an earlier run"), "{}", stderr(&o));
+    assert_same_tree(&whole, &out);
+    // Another seed is another config: refused without --fresh, and nothing is touched.
+    let o = diorama(&["build", &cfg, "--quiet", "--seed", "6", "--out", out.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("another configuration") && stderr(&o).contains("--fresh"), "{}", stderr(&o));
+    assert!(out.join("scenes/0000/done.json").exists());
+    let o = diorama(&["build", &cfg, "--quiet", "--seed", "6", "--fresh", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(common::read_json(&out.join("dataset.json"))["seed"], 6);
+}
