@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages diorama needs on Debian 12 (bookworm) or Ubuntu 22.04+:
 # Mesa's Vulkan drivers (lavapipe, the software fallback when there is no GPU), the Vulkan loader,
-# FFmpeg's development libraries (H.264 through libx264), and clang for ffmpeg-sys' bindgen.
+# FFmpeg's development libraries (H.264 through libx264), clang for ffmpeg-sys' bindgen, and a single-node
+# Slurm with munge (the job-array test stands one up: scripts/slurm/local-cluster.sh).
 set -euo pipefail
 
 packages=(
@@ -9,6 +10,7 @@ packages=(
   libegl1 libegl-mesa0 libgl1-mesa-dri
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev libavdevice-dev
   pkg-config clang libclang-dev
+  slurmctld slurmd slurm-client munge
 )
 
 if ! command -v cargo >/dev/null 2>&1; then

@@ -4,12 +4,11 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{build, diorama, stderr};
+use common::{assert_same_tree, build, diorama, stderr};
 
 /// Three small scenes of one room each (two with a moving object), fast enough to build several times.
 fn config(dir: &Path) -> String {
@@ -18,33 +17,6 @@ fn config(dir: &Path) -> String {
                 [camera]\nframes = 36\nwidth = 160\nheight = 120\n[dynamics]\nevents = 1\n";
     std::fs::write(&path, text).unwrap();
     path.to_str().unwrap().to_string()
-}
-
-/// Every file under `root` (relative path -> bytes), temporary files excluded.
-fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(dir: &Path, root: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(&p, root, out);
-            } else {
-                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(root, root, &mut out);
-    out
-}
-
-fn assert_same_tree(a: &Path, b: &Path) {
-    let (ta, tb) = (tree(a), tree(b));
-    let names = |t: &BTreeMap<String, Vec<u8>>| t.keys().cloned().collect::<Vec<_>>();
-    assert_eq!(names(&ta), names(&tb), "the two folders hold different files");
-    for (name, bytes) in &ta {
-        assert!(bytes == &tb[name], "{name} differs");
-    }
 }
 
 #[test]
