@@ -162,9 +162,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             for (id, why) in &r.mismatches {
                 println!("MISMATCH {id}: {why}");
             }
-            if !r.mismatches.is_empty() {
-                anyhow::bail!("{} answers disagree with the scene", r.mismatches.len());
+            for (file, why) in &r.integrity {
+                println!("DAMAGED {file}: {why}");
             }
+            if !r.mismatches.is_empty() || !r.integrity.is_empty() {
+                anyhow::bail!(
+                    "{} answers disagree with the scene, {} files or records are damaged",
+                    r.mismatches.len(),
+                    r.integrity.len()
+                );
+            }
+            println!("{} files match the hashes in dataset.json; the config and tool are recorded", r.files_checked);
             println!("every checked answer agrees with scene.json and frames.jsonl");
             Ok(())
         }

@@ -29,6 +29,10 @@ pub struct VerifyReport {
     pub mismatches: Vec<(String, String)>,
     /// Question types this verifier does not know (not checked).
     pub unknown: BTreeMap<String, usize>,
+    /// Files whose blake3 hash was checked against dataset.json.
+    pub files_checked: usize,
+    /// `(file or record, what disagrees)`: missing files, hashes, config, tool.
+    pub integrity: Vec<(String, String)>,
 }
 
 struct Obj {
@@ -418,9 +422,66 @@ fn check(q: &Value, s: &Scene) -> Result<(), String> {
     }
 }
 
-/// Verifies every question of the dataset at `out`.
+/// Checks what dataset.json records of the build: every file it lists has that blake3 hash, its config is a
+/// complete, valid config whose hash is the one every scene was built for (`build.json`, `done.json`).
+fn check_integrity(out: &Path, report: &mut VerifyReport) -> Result<(), VerifyError> {
+    let path = out.join("dataset.json");
+    let dataset: Value = serde_json::from_str(&read(&path)?)
+        .map_err(|e| VerifyError::Read { path: path.clone(), cause: e.to_string() })?;
+    let mut files: Vec<(String, String)> = Vec::new();
+    for scene in dataset["scenes"].as_array().into_iter().flatten() {
+        for (rel, hash) in scene["files"].as_object().into_iter().flatten() {
+            files.push((rel.clone(), hash.as_str().unwrap_or_default().to_string()));
+        }
+    }
+    for (rel, hash) in dataset["files"].as_object().into_iter().flatten() {
+        files.push((rel.clone(), hash.as_str().unwrap_or_default().to_string()));
+    }
+    for (rel, want) in files {
+        report.files_checked += 1;
+        match std::fs::read(out.join(&rel)) {
+            Ok(bytes) if blake3::hash(&bytes).to_hex().as_str() == want => {}
+            Ok(_) => report.integrity.push((rel, "its blake3 hash is not the one dataset.json records".into())),
+            Err(e) => report.integrity.push((rel, format!("cannot be read: {e}"))),
+        }
+    }
+    if dataset["tool"]["name"] != "diorama" || !dataset["tool"]["version"].is_string() {
+        report.integrity.push(("dataset.json".into(), "no tool name and version".into()));
+    }
+    // The recorded config must be every resolved value (it parses as a whole config) of the build's hash.
+    match serde_json::from_value::<crate::Config>(dataset["config"].clone()) {
+        Err(e) => report.integrity.push(("dataset.json".into(), format!("its config is not a complete config: {e}"))),
+        Ok(config) => {
+            // Compared through its text: an f32 turned into a JSON value directly widens, printed it does not.
+            let printed = serde_json::to_string(&config).ok().and_then(|t| serde_json::from_str::<Value>(&t).ok());
+            if printed.as_ref() != Some(&dataset["config"]) {
+                report
+                    .integrity
+                    .push(("dataset.json".into(), "its config does not record every resolved value".into()));
+            }
+            let hash = crate::emit::state::config_hash(&config);
+            if let Ok(Some(build)) = crate::emit::state::read_build(out)
+                && build.config_hash != hash
+            {
+                report.integrity.push(("build.json".into(), "names another config than dataset.json".into()));
+            }
+            for scene in dataset["scenes"].as_array().into_iter().flatten() {
+                let id = scene["scene_id"].as_str().unwrap_or_default();
+                let done = crate::emit::state::scene_done_path(out, id);
+                let recorded: Option<Value> = std::fs::read(&done).ok().and_then(|b| serde_json::from_slice(&b).ok());
+                if recorded.as_ref().is_none_or(|d| d["config_hash"] != hash.as_str()) {
+                    report.integrity.push((format!("scenes/{id}/done.json"), "missing, or of another config".into()));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Verifies the dataset at `out`: its files and records (`check_integrity`), then every question.
 pub fn verify(out: &Path) -> Result<VerifyReport, VerifyError> {
     let mut report = VerifyReport::default();
+    check_integrity(out, &mut report)?;
     let mut scenes: BTreeMap<String, Scene> = BTreeMap::new();
     let qa = read(&out.join("qa.jsonl"))?;
     for line in qa.lines().filter(|l| !l.trim().is_empty()) {

@@ -135,6 +135,10 @@ fn a_damaged_scene_is_rebuilt_and_another_config_refused() {
     let frames = out.join("scenes/0001/frames.jsonl");
     let bytes = std::fs::read(&frames).unwrap();
     std::fs::write(&frames, &bytes[..bytes.len() / 2]).unwrap();
+    // verify finds it by the hash dataset.json records.
+    let o = diorama(&["verify", out.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(!o.status.success() && text.contains("DAMAGED scenes/0001/frames.jsonl"), "{text}");
     let o = diorama(&["build", &cfg, "--quiet", "--out", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("(2 finished by an earlier run"), "{}", stderr(&o));
