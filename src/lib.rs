@@ -9,6 +9,7 @@ pub mod plan;
 pub mod score;
 pub mod shard;
 pub mod sheet;
+pub mod sweep;
 pub mod verify;
 
 pub use config::{Config, ConfigError, DEFAULT_CONFIG_TOML};

@@ -54,6 +54,18 @@ enum Command {
         #[arg(long)]
         fresh: bool,
     },
+    /// Build one dataset per cell of a grid or seeded random sample over config keys (see the sweep file
+    /// format in README.md), then write OUT/summary.csv and OUT/summary.json.
+    Sweep {
+        /// The sweep file (TOML): `base`, `mode`, `samples`, `seed` and `[axes]`.
+        sweep: PathBuf,
+        /// Output folder: one `cell-NNN` build per cell, and the summary.
+        #[arg(long)]
+        out: PathBuf,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Put a sharded build together: check every scene is finished, then write qa.jsonl and dataset.json.
     Merge {
         /// The build's output folder.
@@ -241,13 +253,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     .collect::<anyhow::Result<_>>()?;
             }
             cfg.validate("command line")?;
-            let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(0) };
-            bar.set_style(
-                ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} frames ({per_sec}, eta {eta})")
-                    .expect("valid template")
-                    .progress_chars("=> "),
-            );
-            let mut progress = Bar(bar);
+            let mut progress = Bar(progress_bar(quiet));
             let shard = diorama::shard::resolve(shard.as_deref(), shard_count, |k| std::env::var(k).ok())
                 .map_err(anyhow::Error::msg)?;
             let options = diorama::BuildOptions { shard, fresh };
@@ -289,12 +295,63 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Sweep { sweep, out, quiet } => run_sweep(&sweep, &out, quiet),
         Command::Merge { dataset } => {
             let m = diorama::merge(&dataset).with_context(|| format!("merging {}", dataset.display()))?;
             eprintln!("merged {} scenes, {} questions into {}", m.scenes, m.questions, dataset.display());
             Ok(())
         }
     }
+}
+
+/// Builds every cell of a sweep (each resumable), then writes the summary.
+fn run_sweep(sweep: &std::path::Path, out: &std::path::Path, quiet: bool) -> anyhow::Result<()> {
+    use diorama::sweep;
+    let cells = sweep::cells(sweep)?;
+    let config_dir = sweep.parent().map(|p| p.to_path_buf());
+    eprintln!("sweep {}: {} cells into {}", sweep.display(), cells.len(), out.display());
+    let mut rows = Vec::new();
+    for cell in &cells {
+        let name = format!("cell-{:03}", cell.index);
+        let dir = out.join(&name);
+        let described: Vec<String> = cell.values.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        eprintln!("{name}: {}", described.join(", "));
+        let mut progress = Bar(progress_bar(quiet));
+        let summary = diorama::build_with(&cell.config, config_dir.as_deref(), &dir, Default::default(), &mut progress)
+            .with_context(|| format!("building {name} into {}", dir.display()))?;
+        progress.0.finish_and_clear();
+        let (placed, requested, attempts, failed) = sweep::layout_stats(&dir, cell.config.scenes);
+        let seconds = summary.times.total.as_secs_f64();
+        rows.push(sweep::CellSummary {
+            cell: name,
+            values: cell.values.iter().map(|(k, v)| (k.clone(), sweep::json_value(v))).collect(),
+            scenes: summary.scenes,
+            frames: cell.config.scenes as u64 * cell.config.camera.frames as u64,
+            questions: summary.questions,
+            questions_per_type: summary.question_types.clone(),
+            seconds,
+            frames_per_s: summary.frames as f64 / seconds.max(1e-9),
+            placed_objects_mean: placed,
+            requested_objects_mean: requested,
+            layout_attempts_mean: attempts,
+            constraints_failed: failed,
+        });
+    }
+    diorama::emit::write_atomic(&out.join("summary.csv"), sweep::csv(&rows).as_bytes())?;
+    let json = serde_json::to_vec_pretty(&rows).context("the summary serialises")?;
+    diorama::emit::write_atomic(&out.join("summary.json"), &json)?;
+    eprintln!("wrote {} and summary.json ({} cells)", out.join("summary.csv").display(), rows.len());
+    Ok(())
+}
+
+fn progress_bar(quiet: bool) -> ProgressBar {
+    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(0) };
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} frames ({per_sec}, eta {eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar
 }
 
 fn main() -> ExitCode {

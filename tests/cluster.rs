@@ -152,3 +152,43 @@ fn a_damaged_scene_is_rebuilt_and_another_config_refused() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(common::read_json(&out.join("dataset.json"))["seed"], 6);
 }
+
+#[test]
+fn a_sweep_builds_every_cell_and_writes_its_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("base.toml"),
+        "scenes = 1\n[room]\ncount = 1\noutdoor_share = 0.0\n[camera]\nframes = 12\nwidth = 160\nheight = 120\n",
+    )
+    .unwrap();
+    let sweep = tmp.path().join("sweep.toml");
+    std::fs::write(
+        &sweep,
+        "base = \"base.toml\"\n[axes]\n\"objects.clutter\" = [0.2, 0.4]\ndegrade = [\"\", \"fog:3\"]\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let o = diorama(&["sweep", sweep.to_str().unwrap(), "--quiet", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 5, "{csv}");
+    assert!(lines[0].starts_with("cell,degrade,objects.clutter,scenes,frames,questions,"), "{}", lines[0]);
+    // Axes in key order, the last varying fastest: degrade, then objects.clutter.
+    assert!(lines[2].starts_with("cell-001,,0.4,1,12,"), "{}", lines[2]);
+    assert!(lines[3].starts_with("cell-002,fog:3,0.2,1,12,"), "{}", lines[3]);
+    let json: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(json.len(), 4);
+    for (i, row) in json.iter().enumerate() {
+        let dataset = common::read_json(&out.join(format!("cell-{i:03}/dataset.json")));
+        assert_eq!(
+            row["questions"],
+            dataset["counts"]["questions"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum::<u64>()
+        );
+        assert!(row["placed_objects_mean"].as_f64().unwrap() > 0.0);
+    }
+    // The fog cells carry their degradation.
+    let fog = common::read_json(&out.join("cell-002/dataset.json"));
+    assert_eq!(fog["config"]["degradations"]["sets"][0][0]["type"], "fog");
+}
