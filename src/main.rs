@@ -1,7 +1,9 @@
 //! The `diorama` command line.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -135,18 +137,105 @@ enum Command {
     },
 }
 
-struct Bar(ProgressBar);
+/// Build progress: a bar (scenes, frames, rate, ETA) on a terminal; plain lines every `PLAIN_EVERY` and at each
+/// scene otherwise (cluster logs); nothing but scene lines' absence with `--quiet`.
+enum Reporter {
+    Bar { bar: ProgressBar, scenes: u32, scenes_done: u32 },
+    Plain { frames: u64, done: u64, scenes: u32, scenes_done: u32, started: Instant, last: Instant },
+    Quiet,
+}
 
-impl Progress for Bar {
-    fn start(&mut self, total_frames: u64) {
-        self.0.set_length(total_frames);
+const PLAIN_EVERY: Duration = Duration::from_secs(10);
+
+impl Reporter {
+    fn new(quiet: bool) -> Reporter {
+        if quiet {
+            Reporter::Quiet
+        } else if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{elapsed_precise} [{bar:40}] {pos}/{len} frames, {msg} ({per_sec}, eta {eta})",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            Reporter::Bar { bar, scenes: 0, scenes_done: 0 }
+        } else {
+            let now = Instant::now();
+            Reporter::Plain { frames: 0, done: 0, scenes: 0, scenes_done: 0, started: now, last: now }
+        }
+    }
+
+    fn finish(&self) {
+        if let Reporter::Bar { bar, .. } = self {
+            bar.finish_and_clear();
+        }
+    }
+
+    /// One plain progress line: frames, scenes, rate and ETA.
+    fn line(frames: u64, done: u64, scenes: u32, scenes_done: u32, started: Instant) -> String {
+        let s = started.elapsed().as_secs_f64();
+        let rate = done as f64 / s.max(1e-9);
+        let eta = if rate > 0.0 { (frames - done) as f64 / rate } else { 0.0 };
+        format!("progress: {done}/{frames} frames, {scenes_done}/{scenes} scenes, {rate:.1} frames/s, eta {eta:.0} s")
+    }
+
+    fn scene_finished(&mut self, text: String) {
+        match self {
+            Reporter::Bar { bar, scenes, scenes_done } => {
+                *scenes_done += 1;
+                bar.set_message(format!("{scenes_done}/{scenes} scenes"));
+                bar.println(text);
+            }
+            Reporter::Plain { frames, done, scenes, scenes_done, started, last } => {
+                *scenes_done += 1;
+                eprintln!("{text}");
+                eprintln!("{}", Reporter::line(*frames, *done, *scenes, *scenes_done, *started));
+                *last = Instant::now();
+            }
+            Reporter::Quiet => {}
+        }
+    }
+}
+
+impl Progress for Reporter {
+    fn start(&mut self, total_frames: u64, total_scenes: u32) {
+        match self {
+            Reporter::Bar { bar, scenes, .. } => {
+                bar.set_length(total_frames);
+                *scenes = total_scenes;
+                bar.set_message(format!("0/{total_scenes} scenes"));
+            }
+            Reporter::Plain { frames, scenes, .. } => (*frames, *scenes) = (total_frames, total_scenes),
+            Reporter::Quiet => {}
+        }
     }
     fn frame(&mut self) {
-        self.0.inc(1);
+        match self {
+            Reporter::Bar { bar, .. } => bar.inc(1),
+            Reporter::Plain { frames, done, scenes, scenes_done, started, last } => {
+                *done += 1;
+                if last.elapsed() >= PLAIN_EVERY {
+                    eprintln!("{}", Reporter::line(*frames, *done, *scenes, *scenes_done, *started));
+                    *last = Instant::now();
+                }
+            }
+            Reporter::Quiet => {}
+        }
     }
     fn scene_done(&mut self, scene_id: &str, attempts: u32, objects: usize, questions: usize) {
-        self.0
-            .println(format!("scene {scene_id}: {objects} objects (layout attempt {attempts}), {questions} questions"));
+        self.scene_finished(format!(
+            "scene {scene_id}: {objects} objects (layout attempt {attempts}), {questions} questions"
+        ));
+    }
+    fn scene_skipped(&mut self, scene_id: &str, frames: u64) {
+        match self {
+            Reporter::Bar { bar, .. } => bar.inc(frames),
+            Reporter::Plain { done, .. } => *done += frames,
+            Reporter::Quiet => {}
+        }
+        self.scene_finished(format!("scene {scene_id}: finished by an earlier run (verified), kept"));
     }
 }
 
@@ -253,13 +342,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     .collect::<anyhow::Result<_>>()?;
             }
             cfg.validate("command line")?;
-            let mut progress = Bar(progress_bar(quiet));
+            let mut progress = Reporter::new(quiet);
             let shard = diorama::shard::resolve(shard.as_deref(), shard_count, |k| std::env::var(k).ok())
                 .map_err(anyhow::Error::msg)?;
             let options = diorama::BuildOptions { shard, fresh };
             let summary = diorama::build_with(&cfg, dir.as_deref(), &out, options, &mut progress)
                 .with_context(|| format!("building the dataset into {}", out.display()))?;
-            progress.0.finish_and_clear();
+            progress.finish();
             let t = summary.times;
             let s = |d: std::time::Duration| d.as_secs_f64();
             let resumed = match summary.resumed {
@@ -316,10 +405,10 @@ fn run_sweep(sweep: &std::path::Path, out: &std::path::Path, quiet: bool) -> any
         let dir = out.join(&name);
         let described: Vec<String> = cell.values.iter().map(|(k, v)| format!("{k} = {v}")).collect();
         eprintln!("{name}: {}", described.join(", "));
-        let mut progress = Bar(progress_bar(quiet));
+        let mut progress = Reporter::new(quiet);
         let summary = diorama::build_with(&cell.config, config_dir.as_deref(), &dir, Default::default(), &mut progress)
             .with_context(|| format!("building {name} into {}", dir.display()))?;
-        progress.0.finish_and_clear();
+        progress.finish();
         let (placed, requested, attempts, failed) = sweep::layout_stats(&dir, cell.config.scenes);
         let seconds = summary.times.total.as_secs_f64();
         rows.push(sweep::CellSummary {
@@ -342,16 +431,6 @@ fn run_sweep(sweep: &std::path::Path, out: &std::path::Path, quiet: bool) -> any
     diorama::emit::write_atomic(&out.join("summary.json"), &json)?;
     eprintln!("wrote {} and summary.json ({} cells)", out.join("summary.csv").display(), rows.len());
     Ok(())
-}
-
-fn progress_bar(quiet: bool) -> ProgressBar {
-    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(0) };
-    bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} frames ({per_sec}, eta {eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar
 }
 
 fn main() -> ExitCode {

@@ -92,7 +92,7 @@ pub struct BuildSummary {
 
 /// Observer of progress (the CLI draws a bar; tests pass `()`).
 pub trait Progress {
-    fn start(&mut self, _total_frames: u64) {}
+    fn start(&mut self, _total_frames: u64, _total_scenes: u32) {}
     fn frame(&mut self) {}
     fn scene_done(&mut self, _scene_id: &str, _attempts: u32, _objects: usize, _questions: usize) {}
     /// A scene an earlier run finished, verified and skipped (its frames count as done).
@@ -195,7 +195,7 @@ pub fn build_with(
     let mut renderer = Renderer::with_settings(config.camera.width, config.camera.height, settings)?;
     let mut times = StageTimes::default();
     let mine: Vec<u32> = (0..config.scenes).filter(|&i| options.shard.is_none_or(|s| s.owns(i))).collect();
-    progress.start(mine.len() as u64 * config.camera.frames as u64);
+    progress.start(mine.len() as u64 * config.camera.frames as u64, mine.len() as u32);
     let (mut built, mut resumed, mut questions) = (0u32, 0u32, 0u64);
     let mut question_types: BTreeMap<String, u64> = BTreeMap::new();
     for &index in &mine {
