@@ -2,8 +2,20 @@
 # Installs the system packages diorama needs on Debian 12 (bookworm) or Ubuntu 22.04+:
 # Mesa's Vulkan drivers (lavapipe, the software fallback when there is no GPU), the Vulkan loader,
 # FFmpeg's development libraries (H.264 through libx264), clang for ffmpeg-sys' bindgen, and a single-node
-# Slurm with munge (the job-array test stands one up: scripts/slurm/local-cluster.sh).
+# Slurm with munge (the job-array test stands one up: scripts/slurm/local-cluster.sh), and Python with the
+# webdataset library in a virtual environment under target/pyenv (the WebDataset export is tested with it).
 set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+
+python_tools() {
+  if "$repo/target/pyenv/bin/python3" -c 'import webdataset' 2>/dev/null; then
+    echo "install-deps: target/pyenv has webdataset"
+    return
+  fi
+  echo "install-deps: creating target/pyenv with webdataset"
+  python3 -m venv "$repo/target/pyenv"
+  "$repo/target/pyenv/bin/python3" -m pip install -q --disable-pip-version-check webdataset==1.0.2
+}
 
 packages=(
   mesa-vulkan-drivers libvulkan1
@@ -11,6 +23,7 @@ packages=(
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev libavdevice-dev
   pkg-config clang libclang-dev
   slurmctld slurmd slurm-client munge
+  python3 python3-venv
 )
 
 if ! command -v cargo >/dev/null 2>&1; then
@@ -24,6 +37,7 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all system packages are present"
+  python_tools
   exit 0
 fi
 
@@ -35,3 +49,4 @@ fi
 echo "install-deps: installing ${missing[*]}"
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+python_tools

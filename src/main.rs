@@ -113,12 +113,16 @@ enum Command {
         /// The dataset folder.
         dataset: PathBuf,
         /// vsibench: VSI-Bench records; llava: LLaVA conversations; llava-mc: the same with numeric questions
-        /// asked as multiple choice (their `mc_options`).
-        #[arg(long, value_parser = ["vsibench", "llava", "llava-mc"])]
+        /// asked as multiple choice (their `mc_options`); webdataset: tar shards, one sample per scene (video,
+        /// scene.json, frames.jsonl, qa.jsonl).
+        #[arg(long, value_parser = ["vsibench", "llava", "llava-mc", "webdataset"])]
         format: String,
-        /// The JSONL file to write.
+        /// The JSONL file to write (webdataset: the folder for the shards).
         #[arg(long)]
         out: PathBuf,
+        /// webdataset: the most mebibytes per tar shard (a larger sample gets a shard alone).
+        #[arg(long, default_value_t = 1024.0)]
+        shard_mb: f64,
     },
     /// Recompute every answer of a dataset from its scene.json and frames.jsonl through independent code, and
     /// fail on any mismatch.
@@ -293,7 +297,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Export { dataset, format, out } => {
+        Command::Export { dataset, format, out, shard_mb: _ } if format != "webdataset" => {
             let f = match format.as_str() {
                 "llava" => diorama::score::ExportFormat::Llava,
                 "llava-mc" => diorama::score::ExportFormat::LlavaChoice,
@@ -382,6 +386,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     summary.out.display()
                 );
             }
+            Ok(())
+        }
+        Command::Export { dataset, out, shard_mb, .. } => {
+            let record = dataset.join("dataset.json");
+            let text = std::fs::read_to_string(&record)
+                .with_context(|| format!("{} is not a finished dataset (no dataset.json)", dataset.display()))?;
+            let json: serde_json::Value = serde_json::from_str(&text).with_context(|| record.display().to_string())?;
+            let ids: Vec<String> = json["scenes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s["scene_id"].as_str().map(str::to_string))
+                .collect();
+            if !(shard_mb > 0.0) {
+                anyhow::bail!("--shard-mb must be positive, got {shard_mb}");
+            }
+            let max_bytes = (shard_mb * 1048576.0) as u64;
+            let shards = diorama::emit::webdataset::write_shards(&dataset, &ids, &out, "diorama", max_bytes)?;
+            eprintln!("wrote {} samples in {} shards into {}", ids.len(), shards.len(), out.display());
             Ok(())
         }
         Command::Sweep { sweep, out, quiet } => run_sweep(&sweep, &out, quiet),

@@ -7,6 +7,7 @@ pub mod plan;
 pub mod records;
 pub mod state;
 pub mod video;
+pub mod webdataset;
 
 use std::collections::BTreeMap;
 use std::fs;
