@@ -3,7 +3,8 @@
 # Mesa's Vulkan drivers (lavapipe, the software fallback when there is no GPU), the Vulkan loader,
 # FFmpeg's development libraries (H.264 through libx264), clang for ffmpeg-sys' bindgen, and a single-node
 # Slurm with munge (the job-array test stands one up: scripts/slurm/local-cluster.sh), and Python with the
-# webdataset library in a virtual environment under target/pyenv (the WebDataset export is tested with it).
+# webdataset library in a virtual environment under target/pyenv (the WebDataset export is tested with it),
+# and Chromium (the HTML preview is tested by a headless screenshot).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -24,6 +25,7 @@ packages=(
   pkg-config clang libclang-dev
   slurmctld slurmd slurm-client munge
   python3 python3-venv
+  chromium
 )
 
 if ! command -v cargo >/dev/null 2>&1; then

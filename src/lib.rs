@@ -6,6 +6,7 @@ pub mod emit;
 pub mod lighting;
 pub mod pipeline;
 pub mod plan;
+pub mod preview;
 pub mod score;
 pub mod shard;
 pub mod sheet;

@@ -68,6 +68,18 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Write a static HTML report of a dataset: per scene the plan with the camera path, a contact sheet of
+    /// frames with 2D boxes and names, and a sample of questions with answers.
+    Preview {
+        /// The dataset folder.
+        dataset: PathBuf,
+        /// Where to write index.html and its thumbnails (default: DATASET/preview).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Show at most this many scenes.
+        #[arg(long, default_value_t = 20)]
+        scenes: usize,
+    },
     /// Put a sharded build together: check every scene is finished, then write qa.jsonl and dataset.json.
     Merge {
         /// The build's output folder.
@@ -408,6 +420,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sweep { sweep, out, quiet } => run_sweep(&sweep, &out, quiet),
+        Command::Preview { dataset, out, scenes } => {
+            let out = out.unwrap_or_else(|| dataset.join("preview"));
+            let page = diorama::emit::preview::write_preview(&dataset, &out, scenes)
+                .with_context(|| format!("previewing {}", dataset.display()))?;
+            eprintln!("wrote {}", page.display());
+            Ok(())
+        }
         Command::Merge { dataset } => {
             let m = diorama::merge(&dataset).with_context(|| format!("merging {}", dataset.display()))?;
             eprintln!("merged {} scenes, {} questions into {}", m.scenes, m.questions, dataset.display());

@@ -4,6 +4,7 @@
 
 pub mod images;
 pub mod plan;
+pub mod preview;
 pub mod records;
 pub mod state;
 pub mod video;
