@@ -390,6 +390,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             let per_type: Vec<String> = summary.question_types.iter().map(|(t, n)| format!("{t} {n}")).collect();
             eprintln!("  questions: {}", per_type.join(", "));
+            if let Some(mb) = peak_rss_mib() {
+                eprintln!("  peak memory {mb:.0} MiB");
+            }
             if let Some(s) = shard {
                 eprintln!(
                     "  shard {}/{}: once every shard has finished, run `diorama merge {}`",
@@ -473,6 +476,14 @@ fn run_sweep(sweep: &std::path::Path, out: &std::path::Path, quiet: bool) -> any
     diorama::emit::write_atomic(&out.join("summary.json"), &json)?;
     eprintln!("wrote {} and summary.json ({} cells)", out.join("summary.csv").display(), rows.len());
     Ok(())
+}
+
+/// The process's peak resident memory (Linux: VmHWM), MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }
 
 fn main() -> ExitCode {

@@ -22,12 +22,14 @@ use diorama_sim::trajectory::WalkthroughSpec;
 use diorama_sim::visibility::{FrameVisibility, VisibilitySummary};
 
 use crate::config::Config;
+use crate::emit::StreamingFile;
 use crate::emit::images::{depth_to_mm, png_flow_kitti, png_rgb8, png_u16};
-use crate::emit::records::{self, AdapterRecord, Counts, DatasetRecord, SceneEntry, SceneFacts, ToolRecord};
+use crate::emit::records::{self, AdapterRecord, Counts, DatasetRecord, SceneFacts, ToolRecord};
 use crate::emit::state::{self, BuildRecord, SceneDone, StateError};
 use crate::emit::video::VideoWriter;
 use crate::emit::{EmitError, OutputDir, SceneWriter};
 use crate::plan::{self, PlanError};
+use std::io::Write as _;
 
 pub const FORMAT_VERSION: &str = "0.1";
 
@@ -289,41 +291,41 @@ pub struct MergeSummary {
 /// every file's hash), then writes `qa.jsonl` (the scenes' questions in scene order) and, last,
 /// `dataset.json`. Whether the scenes were built in one process or in shards, the result is the same bytes.
 pub fn merge(out: &Path) -> Result<MergeSummary, BuildError> {
-    let dir = OutputDir::open(out)?;
+    // Writable, before anything is checked.
+    OutputDir::open(out)?;
     let build = state::read_build(out)?.ok_or_else(|| BuildError::NotABuild(out.to_path_buf()))?;
     let config = &build.config;
-    let mut entries = Vec::new();
-    let mut all_qa = Vec::new();
-    let mut question_counts: BTreeMap<String, u64> = BTreeMap::new();
+    let ids: Vec<String> = (0..config.scenes).map(scene_id).collect();
+    // Every scene finished, before anything is written.
     let mut missing = Vec::new();
-    let mut adapter = None;
-    for index in 0..config.scenes {
-        let id = scene_id(index);
-        let done = match state::finished(out, &id, &build.config_hash) {
-            Ok(done) => done,
-            Err(why) => {
-                missing.push(format!("{id} ({why})"));
-                continue;
-            }
-        };
-        let qa_path = out.join("scenes").join(&id).join("qa.jsonl");
-        all_qa.extend(std::fs::read(&qa_path).map_err(|e| EmitError::Io { path: qa_path, cause: e })?);
-        for (t, n) in &done.questions {
-            *question_counts.entry(t.clone()).or_default() += n;
+    for id in &ids {
+        if let Err(why) = state::finished(out, id, &build.config_hash) {
+            missing.push(format!("{id} ({why})"));
         }
-        adapter.get_or_insert(done.adapter);
-        entries.push(SceneEntry {
-            scene_id: id,
-            seed: done.seed,
-            files: done.files,
-            questions_dropped_by_degradations: done.questions_dropped_by_degradations,
-        });
     }
     if !missing.is_empty() {
         return Err(BuildError::Unfinished { out: out.to_path_buf(), scenes: missing });
     }
+    // One scene at a time: memory does not grow with the build.
+    let mut qa = StreamingFile::create(&out.join("qa.jsonl"))?;
+    let mut balance = crate::score::BalanceBuilder::default();
+    let mut question_counts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut adapter = None;
+    for id in &ids {
+        let done = state::read_done(out, id)?;
+        let qa_path = out.join("scenes").join(id).join("qa.jsonl");
+        let bytes = std::fs::read(&qa_path).map_err(|e| EmitError::Io { path: qa_path.clone(), cause: e })?;
+        qa.write_all(&bytes).map_err(|e| EmitError::Io { path: out.join("qa.jsonl"), cause: e })?;
+        for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            balance.add(&serde_json::from_slice(line).expect("our own question records parse"));
+        }
+        for (t, n) in &done.questions {
+            *question_counts.entry(t.clone()).or_default() += n;
+        }
+        adapter.get_or_insert(done.adapter);
+    }
+    let qa_hash = qa.finish()?;
     let Some(adapter) = adapter else { return Err(BuildError::NotABuild(out.to_path_buf())) };
-    let qa_hash = dir.write_top("qa.jsonl", &all_qa)?;
     let questions: u64 = question_counts.values().sum();
     let record = DatasetRecord {
         format_version: FORMAT_VERSION,
@@ -334,7 +336,7 @@ pub fn merge(out: &Path) -> Result<MergeSummary, BuildError> {
         },
         config,
         seed: config.seed,
-        scenes: &entries,
+        scenes: state::SceneEntries { root: out, ids: &ids },
         files: BTreeMap::from([("qa.jsonl".to_string(), qa_hash)]),
         counts: Counts {
             scenes: config.scenes,
@@ -343,18 +345,15 @@ pub fn merge(out: &Path) -> Result<MergeSummary, BuildError> {
         },
         adapter,
         semantic_classes: &build.semantic_classes,
-        qa_balance: crate::score::balance(
-            &all_qa
-                .split(|b| *b == b'\n')
-                .filter(|l| !l.is_empty())
-                .map(|l| serde_json::from_slice(l).expect("our own question records parse"))
-                .collect::<Vec<serde_json::Value>>(),
-        ),
+        qa_balance: balance.finish(),
     };
-    let mut json = serde_json::to_vec_pretty(&record).expect("dataset record serialises");
-    json.push(b'\n');
     // Last: its presence marks the dataset complete.
-    dir.write_top("dataset.json", &json)?;
+    let path = out.join("dataset.json");
+    let mut json = StreamingFile::create(&path)?;
+    serde_json::to_writer_pretty(&mut json, &record)
+        .map_err(|e| EmitError::Io { path: path.clone(), cause: e.into() })?;
+    json.write_all(b"\n").map_err(|e| EmitError::Io { path: path.clone(), cause: e })?;
+    json.finish()?;
     Ok(MergeSummary { scenes: config.scenes, questions })
 }
 

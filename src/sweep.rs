@@ -328,3 +328,19 @@ mod tests {
         assert!(err("[axes]\ndegrade = [\"smog:2\"]\n").contains("smog"));
     }
 }
+
+#[cfg(test)]
+mod example_tests {
+    #[test]
+    fn every_example_sweep_expands() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sweeps");
+        let mut n = 0;
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let path = e.unwrap().path();
+            let cells = super::cells(&path).unwrap_or_else(|e| panic!("{e}"));
+            assert!(!cells.is_empty(), "{path:?}");
+            n += 1;
+        }
+        assert!(n >= 1);
+    }
+}

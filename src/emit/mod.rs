@@ -39,6 +39,51 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EmitError> {
     fs::rename(&tmp, path).map_err(io_err(path))
 }
 
+/// A file written piece by piece under a temporary name, hashed as it goes, renamed into place by `finish`
+/// (for outputs too large to hold in memory, as a big build's qa.jsonl and dataset.json).
+pub struct StreamingFile {
+    path: PathBuf,
+    tmp: PathBuf,
+    out: std::io::BufWriter<fs::File>,
+    hasher: blake3::Hasher,
+}
+
+impl StreamingFile {
+    pub fn create(path: &Path) -> Result<StreamingFile, EmitError> {
+        let tmp = tmp_path(path);
+        let file = fs::File::create(&tmp).map_err(io_err(&tmp))?;
+        Ok(StreamingFile {
+            path: path.to_path_buf(),
+            tmp,
+            out: std::io::BufWriter::new(file),
+            hasher: blake3::Hasher::new(),
+        })
+    }
+
+    /// Flushes, syncs and renames into place; returns the blake3 hash of what was written.
+    pub fn finish(mut self) -> Result<String, EmitError> {
+        self.out.flush().map_err(io_err(&self.tmp))?;
+        let file =
+            self.out.into_inner().map_err(|e| EmitError::Io { path: self.tmp.clone(), cause: e.into_error() })?;
+        file.sync_data().ok();
+        drop(file);
+        fs::rename(&self.tmp, &self.path).map_err(io_err(&self.path))?;
+        Ok(self.hasher.finalize().to_hex().to_string())
+    }
+}
+
+impl Write for StreamingFile {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(bytes)?;
+        self.hasher.update(&bytes[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
 /// A temporary name beside `path`, distinct per process: shards writing into one folder never share one.
 pub(crate) fn tmp_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();

@@ -847,12 +847,13 @@ pub struct AdapterRecord {
 }
 
 #[derive(Serialize)]
-pub struct DatasetRecord<'a, C: Serialize> {
+pub struct DatasetRecord<'a, C: Serialize, S: Serialize> {
     pub format_version: &'static str,
     pub tool: ToolRecord,
     pub config: &'a C,
     pub seed: u64,
-    pub scenes: &'a [SceneEntry],
+    /// The scene entries (a list, or a sequence read from disk while it is written).
+    pub scenes: S,
     /// Addition: hash of the build-wide qa.jsonl.
     pub files: BTreeMap<String, String>,
     pub counts: Counts,

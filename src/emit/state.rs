@@ -139,3 +139,33 @@ pub fn finished(root: &Path, scene_id: &str, config_hash: &str) -> Result<SceneD
     }
     Ok(done)
 }
+
+/// Reads a scene's record (already checked by [`finished`]).
+pub fn read_done(root: &Path, scene_id: &str) -> Result<SceneDone, StateError> {
+    let path = scene_done_path(root, scene_id);
+    let bytes = std::fs::read(&path).map_err(io_err(&path))?;
+    serde_json::from_slice(&bytes).map_err(|e| StateError::Corrupt { path, what: "scene record", cause: e.to_string() })
+}
+
+/// dataset.json's `scenes`, read from each scene's record while they are written (never all in memory).
+pub struct SceneEntries<'a> {
+    pub root: &'a Path,
+    pub ids: &'a [String],
+}
+
+impl Serialize for SceneEntries<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let mut seq = serializer.serialize_seq(Some(self.ids.len()))?;
+        for id in self.ids {
+            let done = read_done(self.root, id).map_err(S::Error::custom)?;
+            seq.serialize_element(&super::records::SceneEntry {
+                scene_id: done.scene_id,
+                seed: done.seed,
+                files: done.files,
+                questions_dropped_by_degradations: done.questions_dropped_by_degradations,
+            })?;
+        }
+        seq.end()
+    }
+}
