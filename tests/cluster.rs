@@ -192,3 +192,50 @@ fn a_sweep_builds_every_cell_and_writes_its_summary() {
     let fog = common::read_json(&out.join("cell-002/dataset.json"));
     assert_eq!(fog["config"]["degradations"]["sets"][0][0]["type"], "fog");
 }
+
+/// A full disk: the build fails naming the file it could not write, the scenes finished before stay verified,
+/// and once there is room the same command finishes the dataset of an uninterrupted run. Needs a small tmpfs
+/// (root); skipped, saying so, where mounting one is not allowed.
+#[test]
+fn a_full_disk_fails_clearly_and_keeps_finished_scenes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path());
+    let whole = tmp.path().join("whole");
+    build(&whole, &[&cfg]);
+    let mnt = tmp.path().join("small-disk");
+    std::fs::create_dir_all(&mnt).unwrap();
+    // One scene's files take about 0.7 MB: room for one, not three.
+    let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", "size=1200k", "tmpfs"]).arg(&mnt).output();
+    if !mounted.as_ref().is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: cannot mount a tmpfs here ({mounted:?})");
+        return;
+    }
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            Command::new("umount").arg(&self.0).status().ok();
+        }
+    }
+    let _guard = Unmount(mnt.clone());
+    let out = mnt.join("ds");
+    let o = diorama(&["build", &cfg, "--quiet", "--out", out.to_str().unwrap()]);
+    assert!(!o.status.success(), "the build filled a 1.2 MB disk without failing");
+    assert!(stderr(&o).contains("No space left on device") && stderr(&o).contains("cannot write"), "{}", stderr(&o));
+    assert!(!out.join("dataset.json").exists());
+    let finished: Vec<String> = (0..3).map(|i| format!("{i:04}")).filter(|id| done(&out, id)).collect();
+    assert!(!finished.is_empty(), "no scene finished before the disk filled");
+    // Every finished scene still verifies: its files have their recorded hashes.
+    for id in &finished {
+        let record = common::read_json(&out.join("scenes").join(id).join("done.json"));
+        for (rel, hash) in record["files"].as_object().unwrap() {
+            let bytes = std::fs::read(out.join(rel)).unwrap();
+            assert_eq!(blake3::hash(&bytes).to_hex().as_str(), hash.as_str().unwrap(), "{rel}");
+        }
+    }
+    let grown = Command::new("mount").args(["-o", "remount,size=64m"]).arg(&mnt).status().unwrap();
+    assert!(grown.success());
+    let o = diorama(&["build", &cfg, "--quiet", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("finished by an earlier run"), "{}", stderr(&o));
+    assert_same_tree(&whole, &out);
+}
