@@ -482,18 +482,24 @@ fn check_integrity(out: &Path, report: &mut VerifyReport) -> Result<(), VerifyEr
 pub fn verify(out: &Path) -> Result<VerifyReport, VerifyError> {
     let mut report = VerifyReport::default();
     check_integrity(out, &mut report)?;
-    let mut scenes: BTreeMap<String, Scene> = BTreeMap::new();
+    // A scene whose records cannot be read is reported (once) with the damaged files, its questions unchecked.
+    let mut scenes: BTreeMap<String, Option<Scene>> = BTreeMap::new();
     let qa = read(&out.join("qa.jsonl"))?;
     for line in qa.lines().filter(|l| !l.trim().is_empty()) {
         let q: Value = serde_json::from_str(line)
             .map_err(|e| VerifyError::Read { path: out.join("qa.jsonl"), cause: e.to_string() })?;
         let sid = q["scene_id"].as_str().unwrap_or_default().to_string();
         if !scenes.contains_key(&sid) {
-            scenes.insert(sid.clone(), load_scene(&out.join("scenes").join(&sid))?);
+            let loaded = load_scene(&out.join("scenes").join(&sid));
+            if let Err(e) = &loaded {
+                report.integrity.push((format!("scenes/{sid}"), format!("its questions cannot be checked: {e}")));
+            }
+            scenes.insert(sid.clone(), loaded.ok());
         }
         let t = q["question_type"].as_str().unwrap_or_default().to_string();
         let id = q["id"].as_str().unwrap_or_default().to_string();
-        match check(&q, &scenes[&sid]) {
+        let Some(scene) = &scenes[&sid] else { continue };
+        match check(&q, scene) {
             Err(e) if e.starts_with("unknown type") => *report.unknown.entry(t).or_default() += 1,
             Err(e) => {
                 *report.checked.entry(t).or_default() += 1;

@@ -7,8 +7,9 @@ use std::path::Path;
 use common::*;
 
 /// Runs a build expected to fail; returns stderr and checks no dataset.json was left.
-fn failing_build(out: &Path, config: Option<&Path>) -> String {
+fn failing_build(out: &Path, config: Option<&Path>, extra: &[&str]) -> String {
     let mut args = vec!["build".to_string(), "--quiet".into(), "--out".into(), out.display().to_string()];
+    args.extend(extra.iter().map(|a| a.to_string()));
     if let Some(c) = config {
         args.push(c.display().to_string());
     }
@@ -29,7 +30,7 @@ fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
 fn malformed_toml_names_file_and_line() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = write(tmp.path(), "broken.toml", "seed = 1\n[camera\nwidth = 640\n");
-    let err = failing_build(&tmp.path().join("out"), Some(&cfg));
+    let err = failing_build(&tmp.path().join("out"), Some(&cfg), &[]);
     assert!(err.contains("broken.toml") && err.contains("line 2"), "{err}");
 }
 
@@ -37,7 +38,7 @@ fn malformed_toml_names_file_and_line() {
 fn unknown_key_is_named() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = write(tmp.path(), "c.toml", "[camera]\nzoom = 3\n");
-    let err = failing_build(&tmp.path().join("out"), Some(&cfg));
+    let err = failing_build(&tmp.path().join("out"), Some(&cfg), &[]);
     assert!(err.contains("c.toml") && err.contains("zoom"), "{err}");
 }
 
@@ -45,7 +46,7 @@ fn unknown_key_is_named() {
 fn negative_count_is_named() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = write(tmp.path(), "c.toml", "[objects]\nsmall_per_surface = [-2, 8]\n");
-    let err = failing_build(&tmp.path().join("out"), Some(&cfg));
+    let err = failing_build(&tmp.path().join("out"), Some(&cfg), &[]);
     assert!(err.contains("c.toml") && err.contains("small_per_surface") && err.contains("-2"), "{err}");
 }
 
@@ -53,7 +54,7 @@ fn negative_count_is_named() {
 fn missing_asset_manifest_is_named() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = write(tmp.path(), "c.toml", "[objects]\nmanifest = \"no-such-manifest.toml\"\n");
-    let err = failing_build(&tmp.path().join("out"), Some(&cfg));
+    let err = failing_build(&tmp.path().join("out"), Some(&cfg), &[]);
     assert!(err.contains("no-such-manifest.toml") && err.contains("objects.manifest"), "{err}");
 }
 
@@ -63,7 +64,7 @@ fn unwritable_output_folder_is_named() {
     // A regular file where a folder should be: unwritable even for root.
     let blocker = write(tmp.path(), "blocker", "not a folder");
     let out = blocker.join("out");
-    let err = failing_build(&out, None);
+    let err = failing_build(&out, None, &[]);
     assert!(err.contains(&out.display().to_string()) || err.contains(&blocker.display().to_string()), "{err}");
 }
 
@@ -71,7 +72,7 @@ fn unwritable_output_folder_is_named() {
 fn unknown_category_is_named() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = write(tmp.path(), "c.toml", "[objects]\ncategories = [\"chair\", \"unicorn\"]\n");
-    let err = failing_build(&tmp.path().join("out"), Some(&cfg));
+    let err = failing_build(&tmp.path().join("out"), Some(&cfg), &[]);
     assert!(err.contains("unicorn"), "{err}");
 }
 
@@ -89,7 +90,12 @@ fn failed_rebuild_does_not_leave_the_old_dataset_looking_complete() {
         "bad.toml",
         "scenes = 1\n[room]\ncount = 1\noutdoor_share = 0.0\ntypes = [\"kitchen\"]\nwidth_m = [2.6, 2.6]\ndepth_m = [2.6, 2.6]\n[objects]\nfront_clearance_m = 2.2\nbest_effort = false\n",
     );
-    let err = failing_build(&out, Some(&impossible));
+    // Into a folder holding another config's dataset: refused, the finished dataset left as it was.
+    let o = diorama(&["build", "--quiet", "--out", out.to_str().unwrap(), impossible.to_str().unwrap()]);
+    assert!(!o.status.success() && stderr(&o).contains("another configuration"), "{}", stderr(&o));
+    assert!(out.join("dataset.json").exists());
+    // With --fresh the old dataset goes first: the failure leaves nothing that looks complete.
+    let err = failing_build(&out, Some(&impossible), &["--fresh"]);
     assert!(err.contains("kitchen") && err.contains("front"), "{err}");
 }
 
@@ -101,7 +107,7 @@ fn an_action_script_longer_than_the_video_is_named_with_both_durations() {
         "long.toml",
         "scenes = 1\n[room]\ncount = 1\n[camera]\nframes = 24\nfps = 12\n[trajectory]\nkinds = [\"actions\"]\nactions = [\"forward 3\"]\nspeed_m_s = 0.5\n",
     );
-    let err = failing_build(&tmp.path().join("out"), Some(&cfg));
+    let err = failing_build(&tmp.path().join("out"), Some(&cfg), &[]);
     assert!(err.contains("6.00 s") && err.contains("2.00 s") && err.contains("camera.frames"), "{err}");
 }
 
@@ -110,7 +116,7 @@ fn too_few_frames_for_a_tour_are_named() {
     // Eight frames for four rooms: consecutive frames would be metres apart, the line between them through walls.
     let tmp = tempfile::tempdir().unwrap();
     let cfg = write(tmp.path(), "few.toml", "scenes = 1\n[room]\ncount = 4\n[camera]\nframes = 8\n");
-    let err = failing_build(&tmp.path().join("out"), Some(&cfg));
+    let err = failing_build(&tmp.path().join("out"), Some(&cfg), &[]);
     assert!(err.contains("camera.frames") && err.contains("8 frames"), "{err}");
 }
 
@@ -124,7 +130,7 @@ fn an_apartment_too_small_for_its_rooms_is_refused_with_the_reason() {
         "scenes = 1\n[room]\ncount = 6\nwidth_m = [2.5, 2.5]\ndepth_m = [2.5, 2.5]\n[camera]\nframes = 12\n",
     );
     let out = tmp.path().join("out");
-    let err = failing_build(&out, Some(&cfg));
+    let err = failing_build(&out, Some(&cfg), &[]);
     assert!(err.contains("floor plan") && err.contains("narrow"), "{err}");
     assert!(!out.join("dataset.json").exists());
 }
@@ -134,7 +140,7 @@ fn an_outdoor_type_among_the_room_types_is_named() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = write(tmp.path(), "c.toml", "[room]\ntypes = [\"bedroom\", \"balcony\"]\n");
     let out = tmp.path().join("out");
-    let err = failing_build(&out, Some(&cfg));
+    let err = failing_build(&out, Some(&cfg), &[]);
     assert!(err.contains("balcony") && err.contains("outdoor_share"), "{err}");
     assert!(!out.exists(), "nothing is written for a config error");
 }
@@ -143,7 +149,7 @@ fn an_outdoor_type_among_the_room_types_is_named() {
 fn an_unknown_render_backend_is_named() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = write(tmp.path(), "c.toml", "[render]\nbackend = \"metal\"\n");
-    let err = failing_build(&tmp.path().join("out"), Some(&cfg));
+    let err = failing_build(&tmp.path().join("out"), Some(&cfg), &[]);
     assert!(err.contains("render.backend") && err.contains("metal"), "{err}");
 }
 
@@ -151,7 +157,7 @@ fn an_unknown_render_backend_is_named() {
 fn room_count_out_of_range_is_named() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = write(tmp.path(), "c.toml", "[room]\ncount = 7\n");
-    let err = failing_build(&tmp.path().join("out"), Some(&cfg));
+    let err = failing_build(&tmp.path().join("out"), Some(&cfg), &[]);
     assert!(err.contains("room.count") && err.contains("1 to 6"), "{err}");
 }
 
@@ -159,7 +165,7 @@ fn room_count_out_of_range_is_named() {
 fn unknown_room_type_is_named() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = write(tmp.path(), "c.toml", "[room]\ntypes = [\"ballroom\"]\n");
-    let err = failing_build(&tmp.path().join("out"), Some(&cfg));
+    let err = failing_build(&tmp.path().join("out"), Some(&cfg), &[]);
     assert!(err.contains("ballroom") && err.contains("room.types"), "{err}");
 }
 
@@ -197,7 +203,7 @@ fn truncated_gltf_is_named_with_its_category() {
     std::fs::create_dir_all(tmp.path().join("broken")).unwrap();
     std::fs::write(tmp.path().join("broken/vase.glb"), &whole[..whole.len() / 3]).unwrap();
     let cfg = manifest_with_vase(tmp.path(), "broken/vase.glb");
-    let err = failing_build(&tmp.path().join("out"), Some(&cfg));
+    let err = failing_build(&tmp.path().join("out"), Some(&cfg), &[]);
     assert!(err.contains("broken/vase.glb") && err.contains("vase") && err.contains("glTF"), "{err}");
 }
 
@@ -205,7 +211,7 @@ fn truncated_gltf_is_named_with_its_category() {
 fn missing_gltf_is_named() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = manifest_with_vase(tmp.path(), "nowhere/vase.glb");
-    let err = failing_build(&tmp.path().join("out"), Some(&cfg));
+    let err = failing_build(&tmp.path().join("out"), Some(&cfg), &[]);
     assert!(err.contains("nowhere/vase.glb") && err.contains("my-manifest.toml"), "{err}");
 }
 
