@@ -187,6 +187,10 @@ pub fn build_with(
     };
     state::claim(out, &record)?;
     dir.invalidate()?;
+    // Shards may run on other hosts, whose live processes this one cannot see: only a whole build tidies.
+    if options.shard.is_none() {
+        state::remove_stale_tmp(out)?;
+    }
     let degrading = !config.degradations.sets.is_empty();
     let settings = diorama_render::RenderSettings {
         read_rgba8: config.trajectory.has_stills(),
@@ -214,7 +218,7 @@ pub fn build_with(
         let t0 = Instant::now();
         let planned = plan::plan_scene(config, &manifest, index)?;
         times.layout += t0.elapsed();
-        let (files, scene_questions, _, dropped) =
+        let (files, scene_questions, dropped) =
             emit_scene(config, index, &dir, &id, &planned, &mut renderer, &mut times, progress)?;
         let t1 = Instant::now();
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
@@ -293,6 +297,7 @@ pub struct MergeSummary {
 pub fn merge(out: &Path) -> Result<MergeSummary, BuildError> {
     // Writable, before anything is checked.
     OutputDir::open(out)?;
+    state::remove_stale_tmp(out)?;
     let build = state::read_build(out)?.ok_or_else(|| BuildError::NotABuild(out.to_path_buf()))?;
     let config = &build.config;
     let ids: Vec<String> = (0..config.scenes).map(scene_id).collect();
@@ -380,7 +385,7 @@ fn emit_scene(
     renderer: &mut Renderer,
     times: &mut StageTimes,
     progress: &mut dyn Progress,
-) -> Result<(BTreeMap<String, String>, Vec<qa::Question>, Vec<u8>, u32), BuildError> {
+) -> Result<(BTreeMap<String, String>, Vec<qa::Question>, u32), BuildError> {
     let cam = &config.camera;
     let out = &config.output;
     let stills = planned.trajectory.kind == "stills";
@@ -689,7 +694,7 @@ fn emit_scene(
     let encoded = png_rgb8(pw, ph, &rgb, png::Compression::default(), &mut png);
     writer.write_image("plan.png", encoded, &png)?;
     times.emit += t_emit.elapsed();
-    Ok((writer.into_files(), questions, qa_bytes, dropped))
+    Ok((writer.into_files(), questions, dropped))
 }
 
 /// Whether every object `q` names is still seen through its frames' degradations: in some frame of the

@@ -169,3 +169,42 @@ impl Serialize for SceneEntries<'_> {
         seq.end()
     }
 }
+
+/// Removes temporary files a killed process left in the build's root (`<name>.<pid>.tmp` of a process that no
+/// longer runs), so that a resumed build holds exactly the files of an uninterrupted one.
+pub fn remove_stale_tmp(root: &Path) -> Result<(), EmitError> {
+    let Ok(entries) = std::fs::read_dir(root) else { return Ok(()) };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) =
+            name.strip_suffix(".tmp").and_then(|n| n.rsplit('.').next()).and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let path = e.path();
+            std::fs::remove_file(&path).map_err(io_err(&path))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_temporary_files_of_dead_processes_are_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        // No process has pid 4000000000; this one is alive.
+        let dead = root.join("qa.jsonl.4000000000.tmp");
+        let alive = root.join(format!("dataset.json.{}.tmp", std::process::id()));
+        for p in [&dead, &alive, &root.join("notes.tmp"), &root.join("qa.jsonl")] {
+            std::fs::write(p, b"x").unwrap();
+        }
+        remove_stale_tmp(root).unwrap();
+        assert!(!dead.exists());
+        assert!(alive.exists() && root.join("notes.tmp").exists() && root.join("qa.jsonl").exists());
+    }
+}
