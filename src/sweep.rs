@@ -136,7 +136,9 @@ fn random_cells(
             let v = match axis {
                 Axis::Values(values) if values.is_empty() => return Err(format!("axis {key} lists no values")),
                 Axis::Values(values) => values[rng.random_range(0..values.len())].clone(),
-                Axis::Range { min, max } if !(min <= max) => return Err(format!("axis {key}: min above max")),
+                Axis::Range { min, max } if min.is_nan() || max.is_nan() || min > max => {
+                    return Err(format!("axis {key}: min above max"));
+                }
                 // Three decimals: the cell's value reads as it is used.
                 Axis::Range { min, max } => {
                     toml::Value::Float((rng.random_range(*min..=*max) * 1000.0).round() / 1000.0)

@@ -99,11 +99,9 @@ pub fn claim(root: &Path, record: &BuildRecord) -> Result<(), StateError> {
 
 /// Deletes a previous build's scenes and records (`--fresh`).
 pub fn clear(root: &Path) -> Result<(), EmitError> {
-    for name in ["scenes"] {
-        let p = root.join(name);
-        if p.exists() {
-            std::fs::remove_dir_all(&p).map_err(io_err(&p))?;
-        }
+    let scenes = root.join("scenes");
+    if scenes.exists() {
+        std::fs::remove_dir_all(&scenes).map_err(io_err(&scenes))?;
     }
     for name in ["build.json", "dataset.json", "qa.jsonl"] {
         let p = root.join(name);

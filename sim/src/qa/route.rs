@@ -66,6 +66,9 @@ fn landmark<'a>(corner: Vec2, objects: &[&'a SceneObject]) -> Option<&'a SceneOb
     (d <= LANDMARK_M && clear).then_some(o)
 }
 
+/// A candidate route: the objects whose standing spots it joins, in order, and those spots.
+type Chain = (Vec<usize>, Vec<Vec2>);
+
 struct Route<'a> {
     start: &'a SceneObject,
     facing: &'a SceneObject,
@@ -231,7 +234,7 @@ pub(super) fn route_planning(
     let still: Vec<&SceneObject> = still.iter().copied().filter(|o| o.parent.is_none() && !o.flat).collect();
     let still = still.as_slice();
     // Longer routes first: candidates taken in turn by their number of legs.
-    let by_legs: Vec<(Reverse<usize>, (Vec<usize>, Vec<Vec2>))> =
+    let by_legs: Vec<(Reverse<usize>, Chain)> =
         chains(nav, still).into_iter().map(|(legs, chain, pts)| (Reverse(legs), (chain, pts))).collect();
     let mut out = Vec::new();
     for (_, (chain, corners)) in choose_balanced(by_legs, 4 * spec.max_per_type, rng) {

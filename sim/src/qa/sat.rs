@@ -114,7 +114,7 @@ fn action_consequence(inp: &DynamicInputs<'_>, letters: &mut Letters, rng: &mut 
             continue;
         }
         for o in inp.still {
-            if !inp.vis.salient_frames.get(&o.id).is_some_and(|f| f.binary_search(&(i as u32)).is_ok()) {
+            if inp.vis.salient_frames.get(&o.id).is_none_or(|f| f.binary_search(&(i as u32)).is_err()) {
                 continue;
             }
             let change = point_box_distance(b.position, o) - point_box_distance(a.position, o);
