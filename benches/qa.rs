@@ -30,7 +30,6 @@ fn main() {
         min_visible_px: 100,
         max_per_type: 4,
         min_abs_distance_m: 0.2,
-        moving: Vec::new(),
         fps: 12,
         motion_centres: BTreeMap::new(),
         abstention: false,

@@ -632,7 +632,6 @@ fn emit_scene(
             min_visible_px: config.qa.min_visible_px,
             max_per_type: config.qa.max_per_type,
             min_abs_distance_m: config.qa.min_abs_distance_m,
-            moving: dynamics.moving_ids(),
             fps: cam.fps,
             motion_centres: motion_centres(&planned.apartment, dynamics),
             abstention: config.qa.abstention,

@@ -33,15 +33,20 @@ pub struct QaSpec {
     pub max_per_type: u32,
     /// Distances below this are not asked about (VSI-Bench / VLM-3R eligibility), metres.
     pub min_abs_distance_m: f32,
-    /// Objects that move during the video: no question asks where they are (their count and size still hold).
-    pub moving: Vec<u32>,
     /// Frames per second of the video (appearance times must differ by more than a second).
     pub fps: u32,
-    /// Box centre at every frame of each object that moves (object movement questions).
+    /// Box centre at every frame of each object that moves during the video. No question asks where these
+    /// are (their count and size still hold); the object-movement questions ask how they moved.
     pub motion_centres: BTreeMap<u32, Vec<Vec3>>,
     /// Multiple-choice questions carry a "cannot be determined from the video" option, the answer of the
     /// questions turned into abstentions ([`abstain`]).
     pub abstention: bool,
+}
+
+impl QaSpec {
+    pub fn is_moving(&self, id: u32) -> bool {
+        self.motion_centres.contains_key(&id)
+    }
 }
 
 /// One question with its exact answer; the emitter adds scene and video paths.
@@ -74,6 +79,37 @@ pub struct Question {
     pub mc_answer: Option<String>,
     /// True for an abstention question (its answer: cannot be determined from the video).
     pub abstain: bool,
+}
+
+impl Question {
+    /// A numeric question (scored with MRA): its answer as the benchmark states it, and the exact value.
+    fn number(question_type: &'static str, question: String, answer: String, value: f64) -> Question {
+        Question { question_type, question, answer, ground_truth: value, metric: "mra", ..Default::default() }
+    }
+
+    /// A multiple-choice question: the options and letter [`Letters::place`] gave, the correct option's text,
+    /// the exact value behind it and its margin from the nearest wrong answer.
+    fn choice(
+        question_type: &'static str,
+        question: String,
+        options: Vec<String>,
+        answer: String,
+        correct: String,
+        value: f64,
+        margin: f64,
+    ) -> Question {
+        Question {
+            question_type,
+            question,
+            answer,
+            ground_truth: value,
+            ground_truth_text: Some(correct),
+            margin: Some(margin),
+            metric: "accuracy",
+            options: Some(options),
+            ..Default::default()
+        }
+    }
 }
 
 /// Furniture grouped by category key, in key order.
@@ -125,28 +161,23 @@ pub fn generate(
     let counting: Vec<_> = cats.iter().filter(|(_, objs)| objs.len() >= 2 && objs.iter().all(|o| salient(o))).collect();
     for (_, objs) in choose(counting, spec.max_per_type, rng) {
         let ids: Vec<u32> = objs.iter().map(|o| o.id).collect();
+        let question = format!("How many {}(s) are in this room?", objs[0].name);
         out.push(Question {
-            question_type: "object_counting",
-            question: format!("How many {}(s) are in this room?", objs[0].name),
-            answer: objs.len().to_string(),
-            ground_truth: objs.len() as f64,
-            metric: "mra",
-            options: None,
-            ground_truth_text: None,
-            margin: None,
             frames: frames_of(&ids, vis),
             object_ids: ids,
             definition: "instance_count",
-            ..Default::default()
+            ..Question::number("object_counting", question, objs.len().to_string(), objs.len() as f64)
         });
     }
 
     let unique: Vec<&SceneObject> =
         cats.values().filter(|objs| objs.len() == 1 && salient(objs[0])).map(|objs| objs[0]).collect();
 
+    // Unique objects that stay where they are: the ones a question may ask the place of.
+    let still: Vec<&SceneObject> = unique.iter().copied().filter(|o| !spec.is_moving(o.id)).collect();
+
     // object_abs_distance: closest points of the two solid oriented boxes (parry3d), unique categories.
     let mut pairs = Vec::new();
-    let still: Vec<&SceneObject> = unique.iter().copied().filter(|o| !spec.moving.contains(&o.id)).collect();
     for (i, a) in still.iter().enumerate() {
         for b in &still[i + 1..] {
             let d = parts_distance(&[a.obb.as_primitive()], &[b.obb.as_primitive()]);
@@ -157,68 +188,46 @@ pub fn generate(
     }
     for (a, b, d) in choose(pairs, spec.max_per_type, rng) {
         let ids = vec![a.id, b.id];
+        let question = format!(
+            "Measuring from the closest point of each object, what is the direct distance between the {} and the {} (in meters)?",
+            a.name, b.name
+        );
         out.push(Question {
-            question_type: "object_abs_distance",
-            question: format!(
-                "Measuring from the closest point of each object, what is the direct distance between the {} and the {} (in meters)?",
-                a.name, b.name
-            ),
-            answer: format!("{:.1}", round_to(d as f64, 1)),
-            ground_truth: d as f64,
-            metric: "mra",
-            options: None,
-            ground_truth_text: None,
-            margin: None,
             frames: frames_of(&ids, vis),
             object_ids: ids,
             definition: "obb_closest_point",
-            ..Default::default()
+            ..Question::number("object_abs_distance", question, format!("{:.1}", round_to(d as f64, 1)), d as f64)
         });
     }
 
     // object_size_estimation: the longest side of the box, height included, in centimetres.
     for o in choose(unique.clone(), spec.max_per_type, rng) {
         let cm = o.obb.size.max_element() as f64 * 100.0;
+        let question = format!(
+            "What is the length of the longest dimension (length, width, or height) of the {}, measured in centimeters?",
+            o.name
+        );
         out.push(Question {
-            question_type: "object_size_estimation",
-            question: format!(
-                "What is the length of the longest dimension (length, width, or height) of the {}, measured in centimeters?",
-                o.name
-            ),
-            answer: format!("{}", cm.round() as i64),
-            ground_truth: cm,
-            metric: "mra",
-            options: None,
-            ground_truth_text: None,
-            margin: None,
             frames: frames_of(&[o.id], vis),
             object_ids: vec![o.id],
             definition: "obb_longest_side",
-            ..Default::default()
+            ..Question::number("object_size_estimation", question, format!("{}", cm.round() as i64), cm)
         });
     }
 
     // room_size_estimation: floor area of the rooms the camera walks through (VSI-Bench: "the combined space"),
     // indoors: a balcony is not part of a room's size.
     let area: f64 = layout.rooms.iter().filter(|l| !l.room.outdoor).map(|l| l.room.area_m2() as f64).sum();
+    let question = "What is the size of this room (in square meters)?\nIf multiple rooms are shown, estimate the size of the combined space.".into();
     out.push(Question {
-        question_type: "room_size_estimation",
-        question: "What is the size of this room (in square meters)?\nIf multiple rooms are shown, estimate the size of the combined space.".into(),
-        answer: format!("{:.1}", round_to(area, 1)),
-        ground_truth: area,
-        metric: "mra",
-        options: None,
-        ground_truth_text: None,
-        margin: None,
         frames: [0, frame_count.saturating_sub(1)],
         object_ids: vec![],
         definition: "floor_polygon_area",
-        ..Default::default()
+        ..Question::number("room_size_estimation", question, format!("{:.1}", round_to(area, 1)), area)
     });
     let mut letters = Letters::default();
-    out.extend(multiple_choice(layout, vis, spec, &unique, &salient, &mut letters, rng));
-    out.extend(camera_tasks(vis, poses, spec, &unique, &mut letters, rng));
-    let still: Vec<&SceneObject> = unique.iter().copied().filter(|o| !spec.moving.contains(&o.id)).collect();
+    out.extend(multiple_choice(layout, vis, spec, &unique, &still, &mut letters, rng));
+    out.extend(camera_tasks(vis, poses, spec, &still, &mut letters, rng));
     let inputs = sat::DynamicInputs { layout, vis, poses, spec, still: &still };
     out.extend(sat::dynamic_tasks(&inputs, &mut letters, rng));
     if let Some(nav) = nav {
@@ -302,7 +311,7 @@ fn camera_tasks(
     vis: &VisibilitySummary,
     poses: &[CameraPose],
     spec: &QaSpec,
-    unique: &[&SceneObject],
+    still: &[&SceneObject],
     letters: &mut Letters,
     rng: &mut ChaCha8Rng,
 ) -> Vec<Question> {
@@ -317,23 +326,16 @@ fn camera_tasks(
         .filter(|(_, _, d)| (0.2..=10.0).contains(d))
         .collect();
     for (i, j, d) in choose(moves, spec.max_per_type, rng) {
+        let question = format!(
+            "Approximately how far (in meters) did the camera move between second {} and second {} of the video?",
+            seconds(i as u32, spec.fps),
+            seconds(j as u32, spec.fps)
+        );
         out.push(Question {
-            question_type: "camera_displacement",
-            question: format!(
-                "Approximately how far (in meters) did the camera move between second {} and second {} of the video?",
-                seconds(i as u32, spec.fps),
-                seconds(j as u32, spec.fps)
-            ),
-            answer: format!("{:.1}", round_to(d as f64, 1)),
-            ground_truth: d as f64,
-            ground_truth_text: None,
-            margin: None,
-            metric: "mra",
-            options: None,
             frames: [i as u32, j as u32],
             object_ids: vec![],
             definition: "camera_centre_displacement",
-            ..Default::default()
+            ..Question::number("camera_displacement", question, format!("{:.1}", round_to(d as f64, 1)), d as f64)
         });
     }
     // camera_movement_direction: the displacement in the starting camera's frame; its dominant horizontal axis
@@ -361,23 +363,24 @@ fn camera_tasks(
         let distractors =
             ["forward", "backward", "left", "right"].iter().filter(|c| **c != class).map(|c| c.to_string()).collect();
         let (options, answer) = letters.place("camera_movement_direction", class, distractors, rng);
+        let question = format!(
+            "During the sequence between second {} and second {} of the video, what was the primary consistent direction of the camera's movement relative to its orientation at the start?",
+            seconds(i as u32, spec.fps),
+            seconds(j as u32, spec.fps)
+        );
         out.push(Question {
-            question_type: "camera_movement_direction",
-            question: format!(
-                "During the sequence between second {} and second {} of the video, what was the primary consistent direction of the camera's movement relative to its orientation at the start?",
-                seconds(i as u32, spec.fps),
-                seconds(j as u32, spec.fps)
-            ),
-            answer,
-            ground_truth: margin as f64,
-            ground_truth_text: Some(class.to_string()),
-            margin: Some(margin as f64),
-            metric: "accuracy",
-            options: Some(options),
             frames: [i as u32, j as u32],
             object_ids: vec![],
             definition: "start_camera_frame_dominant_axis",
-            ..Default::default()
+            ..Question::choice(
+                "camera_movement_direction",
+                question,
+                options,
+                answer,
+                class.to_string(),
+                margin as f64,
+                margin as f64,
+            )
         });
     }
     // ego_rotation (SAT's egocentric movement): which way the camera turned over the interval, its heading
@@ -393,30 +396,30 @@ fn camera_tasks(
     for (i, j, class, turn) in choose(turns, spec.max_per_type, rng) {
         let distractors = vec![if class == "left" { "right".to_string() } else { "left".to_string() }];
         let (options, answer) = letters.place("ego_rotation", class, distractors, rng);
+        let question = format!(
+            "Between second {} and second {} of the video, did the camera turn to the left or to the right?",
+            seconds(i as u32, spec.fps),
+            seconds(j as u32, spec.fps)
+        );
+        // Degrees from the nearest ambiguous heading change (none, or a half turn).
         out.push(Question {
-            question_type: "ego_rotation",
-            question: format!(
-                "Between second {} and second {} of the video, did the camera turn to the left or to the right?",
-                seconds(i as u32, spec.fps),
-                seconds(j as u32, spec.fps)
-            ),
-            answer,
-            ground_truth: turn as f64,
-            ground_truth_text: Some(class.to_string()),
-            // Degrees from the nearest ambiguous heading change (none, or a half turn).
-            margin: Some((turn.abs().min(180.0 - turn.abs())) as f64),
-            metric: "accuracy",
-            options: Some(options),
             frames: [i as u32, j as u32],
             object_ids: vec![],
             definition: "heading_change_deg",
-            ..Default::default()
+            ..Question::choice(
+                "ego_rotation",
+                question,
+                options,
+                answer,
+                class.to_string(),
+                turn as f64,
+                (turn.abs().min(180.0 - turn.abs())) as f64,
+            )
         });
     }
     // cam_obj_abs_dist: a unique object salient in the frame, 0.2 to 10 m from the camera centre.
-    let still: Vec<&SceneObject> = unique.iter().copied().filter(|o| !spec.moving.contains(&o.id)).collect();
     let mut sightings = Vec::new();
-    for o in &still {
+    for o in still {
         for &k in vis.salient_frames.get(&o.id).map(Vec::as_slice).unwrap_or_default().iter().step_by(fps) {
             let Some(pose) = poses.get(k as usize) else { continue };
             let d = point_box_distance(pose.position, o);
@@ -426,23 +429,16 @@ fn camera_tasks(
         }
     }
     for (o, k, d) in choose(sightings, spec.max_per_type, rng) {
+        let question = format!(
+            "What is the approximate distance (in meters) between the camera (or the person filming) and the nearest point of the {} at second {} of the video?",
+            o.name,
+            seconds(k, spec.fps)
+        );
         out.push(Question {
-            question_type: "cam_obj_abs_dist",
-            question: format!(
-                "What is the approximate distance (in meters) between the camera (or the person filming) and the nearest point of the {} at second {} of the video?",
-                o.name,
-                seconds(k, spec.fps)
-            ),
-            answer: format!("{:.1}", round_to(d as f64, 1)),
-            ground_truth: d as f64,
-            ground_truth_text: None,
-            margin: None,
-            metric: "mra",
-            options: None,
             frames: [k, k],
             object_ids: vec![o.id],
             definition: "camera_centre_to_obb",
-            ..Default::default()
+            ..Question::number("cam_obj_abs_dist", question, format!("{:.1}", round_to(d as f64, 1)), d as f64)
         });
     }
     // cam_obj_rel_dist: four unique objects salient in one frame, their distances at least 0.15 m apart.
@@ -471,23 +467,24 @@ fn camera_tasks(
         let distractors = (0..4).filter(|&i| i != best).map(|i| four[i].name.clone()).collect();
         let (options, answer) = letters.place("cam_obj_rel_dist", &four[best].name, distractors, rng);
         let listed: Vec<&str> = options.iter().map(|o| &o[3..]).collect();
+        let question = format!(
+            "Measuring from the closest point of each object, which of these objects ({}) is the closest to the camera at second {} of the video?",
+            listed.join(", "),
+            seconds(k, spec.fps)
+        );
         out.push(Question {
-            question_type: "cam_obj_rel_dist",
-            question: format!(
-                "Measuring from the closest point of each object, which of these objects ({}) is the closest to the camera at second {} of the video?",
-                listed.join(", "),
-                seconds(k, spec.fps)
-            ),
-            answer,
-            ground_truth: margin as f64,
-            ground_truth_text: Some(four[best].name.clone()),
-            margin: Some(margin as f64),
-            metric: "accuracy",
-            options: Some(options),
             frames: [k, k],
             object_ids: four.iter().map(|o| o.id).collect(),
             definition: "camera_centre_to_obb_argmin",
-            ..Default::default()
+            ..Question::choice(
+                "cam_obj_rel_dist",
+                question,
+                options,
+                answer,
+                four[best].name.clone(),
+                margin as f64,
+                margin as f64,
+            )
         });
     }
     out
@@ -591,12 +588,12 @@ fn multiple_choice(
     vis: &VisibilitySummary,
     spec: &QaSpec,
     unique: &[&SceneObject],
-    salient: &dyn Fn(&SceneObject) -> bool,
+    still: &[&SceneObject],
     letters: &mut Letters,
     rng: &mut ChaCha8Rng,
 ) -> Vec<Question> {
     let mut out = Vec::new();
-    let still: Vec<&SceneObject> = unique.iter().copied().filter(|o| !spec.moving.contains(&o.id)).collect();
+    let salient = |o: &SceneObject| vis.max_visible_px(o.id) >= spec.min_visible_px;
     let indoor_m2: f32 = layout.rooms.iter().filter(|l| !l.room.outdoor).map(|l| l.room.area_m2()).sum();
 
     // object_rel_distance: a unique primary, four other categories (the closest instance of each); any two of
@@ -604,11 +601,11 @@ fn multiple_choice(
     let tau = if indoor_m2 > 40.0 { 0.30 } else { 0.15 };
     let cats = by_category(layout);
     let mut candidates = Vec::new();
-    for primary in &still {
+    for primary in still {
         let others: Vec<(&str, Vec<&SceneObject>)> = cats
             .iter()
             .filter(|(c, objs)| {
-                **c != primary.category.as_str() && objs.iter().all(|o| salient(o) && !spec.moving.contains(&o.id))
+                **c != primary.category.as_str() && objs.iter().all(|o| salient(o) && !spec.is_moving(o.id))
             })
             .map(|(c, objs)| (*c, objs.clone()))
             .collect();
@@ -639,23 +636,24 @@ fn multiple_choice(
         let listed: Vec<&str> = options.iter().map(|o| &o[3..]).collect();
         let mut ids = vec![primary.id];
         ids.extend(four.iter().flat_map(|(_, objs)| objs.iter().map(|o| o.id)));
+        let question = format!(
+            "Measuring from the closest point of each object, which of these objects ({}) is the closest to the {}?",
+            listed.join(", "),
+            primary.name
+        );
         out.push(Question {
-            question_type: "object_rel_distance",
-            question: format!(
-                "Measuring from the closest point of each object, which of these objects ({}) is the closest to the {}?",
-                listed.join(", "),
-                primary.name
-            ),
-            answer,
-            ground_truth: margin as f64,
-            ground_truth_text: Some(name(&four[best].1)),
-            margin: Some(margin as f64),
-            metric: "accuracy",
-            options: Some(options),
             frames: frames_of(&ids, vis),
             object_ids: ids,
             definition: "obb_closest_point_argmin",
-            ..Default::default()
+            ..Question::choice(
+                "object_rel_distance",
+                question,
+                options,
+                answer,
+                name(&four[best].1),
+                margin as f64,
+                margin as f64,
+            )
         });
     }
 
@@ -668,9 +666,9 @@ fn multiple_choice(
         ("hard", "object_rel_direction_hard"),
     ] {
         let mut triples = Vec::new();
-        for p in &still {
-            for o in &still {
-                for q in &still {
+        for p in still {
+            for o in still {
+                for q in still {
                     if p.id == o.id || p.id == q.id || o.id == q.id {
                         continue;
                     }
@@ -724,20 +722,20 @@ fn multiple_choice(
                 _ => format!("{lead}is the {} to the left or the right of the {}?", q.name, o.name),
             };
             let ids = vec![p.id, o.id, q.id];
+            // Degrees to the nearest class boundary.
             out.push(Question {
-                question_type: qtype,
-                question,
-                answer,
-                ground_truth: theta as f64,
-                ground_truth_text: Some(class.to_string()),
-                // Degrees to the nearest class boundary.
-                margin: Some(boundary_margin(task, theta) as f64),
-                metric: "accuracy",
-                options: Some(options),
                 frames: frames_of(&ids, vis),
                 object_ids: ids,
                 definition: "centroid_ground_angle_deg",
-                ..Default::default()
+                ..Question::choice(
+                    qtype,
+                    question,
+                    options,
+                    answer,
+                    class.to_string(),
+                    theta as f64,
+                    boundary_margin(task, theta) as f64,
+                )
             });
         }
     }
@@ -783,22 +781,23 @@ fn multiple_choice(
         }
         let (options, answer) = letters.place("obj_appearance_order", &correct, distractors, rng);
         let gap = pick.windows(2).map(|w| w[1].1 - w[0].1).min().unwrap_or(0);
+        let question = format!(
+            "What will be the first-time appearance order of the following categories in the video: {}?",
+            shown.join(", ")
+        );
         out.push(Question {
-            question_type: "obj_appearance_order",
-            question: format!(
-                "What will be the first-time appearance order of the following categories in the video: {}?",
-                shown.join(", ")
-            ),
-            answer,
-            ground_truth: gap as f64,
-            ground_truth_text: Some(correct.clone()),
-            margin: Some(gap as f64),
-            metric: "accuracy",
-            options: Some(options),
             frames: [pick[0].1, pick[3].1],
             object_ids: ids,
             definition: "first_salient_frame_order",
-            ..Default::default()
+            ..Question::choice(
+                "obj_appearance_order",
+                question,
+                options,
+                answer,
+                correct.clone(),
+                gap as f64,
+                gap as f64,
+            )
         });
     }
     out
@@ -935,7 +934,6 @@ mod tests {
         min_visible_px: 100,
         max_per_type: 50,
         min_abs_distance_m: 0.2,
-        moving: Vec::new(),
         fps: 12,
         motion_centres: BTreeMap::new(),
         abstention: false,

@@ -56,14 +56,19 @@ fn shortest_length(nav: &PathScene<'_>, a: Vec2, b: Vec2) -> Option<f32> {
     Some(pts.windows(2).map(|w| w[0].distance(w[1])).sum())
 }
 
-/// The unique object a corner is named by: the nearest within `LANDMARK_M`, every other `LANDMARK_GAP_M`
-/// farther.
-fn landmark<'a>(corner: Vec2, objects: &[&'a SceneObject]) -> Option<&'a SceneObject> {
-    let mut near: Vec<(f32, &SceneObject)> = objects.iter().map(|o| (ground_distance(corner, o), *o)).collect();
-    near.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (d, o) = *near.first()?;
-    let clear = near.get(1).is_none_or(|n| n.0 - d >= LANDMARK_GAP_M);
-    (d <= LANDMARK_M && clear).then_some(o)
+/// The object a floor point is named by (its index in `objects`): the nearest, within `LANDMARK_M`, every other
+/// `LANDMARK_GAP_M` farther.
+fn landmark(point: Vec2, objects: &[&SceneObject]) -> Option<usize> {
+    let (mut best, mut first, mut second) = (None, f32::INFINITY, f32::INFINITY);
+    for (i, o) in objects.iter().enumerate() {
+        let d = ground_distance(point, o);
+        if d < first {
+            (best, first, second) = (Some(i), d, first);
+        } else if d < second {
+            second = d;
+        }
+    }
+    best.filter(|_| first <= LANDMARK_M && second - first >= LANDMARK_GAP_M)
 }
 
 /// A candidate route: the objects whose standing spots it joins, in order, and those spots.
@@ -86,16 +91,18 @@ struct Route<'a> {
 /// Where a robot may stand by each object: up to `SPOTS_PER_OBJECT` walkable points spread over the floor
 /// within `END_M` of its footprint; each spot names its object only where that object is the clear nearest.
 fn standing_spots(nav: &PathScene<'_>, objects: &[&SceneObject]) -> Vec<(usize, Vec2)> {
-    let lattice = nav.walkable_lattice(0.1);
+    let mut near: Vec<Vec<Vec2>> = vec![Vec::new(); objects.len()];
+    for p in nav.walkable_lattice(0.1) {
+        if let Some(i) = landmark(p, objects)
+            && ground_distance(p, objects[i]) <= END_M
+        {
+            near[i].push(p);
+        }
+    }
     let mut out = Vec::new();
-    for (i, o) in objects.iter().enumerate() {
-        let near: Vec<Vec2> = lattice
-            .iter()
-            .copied()
-            .filter(|p| landmark(*p, objects).is_some_and(|l| l.id == o.id) && ground_distance(*p, o) <= END_M)
-            .collect();
-        let every = near.len().div_ceil(SPOTS_PER_OBJECT).max(1);
-        out.extend(near.into_iter().step_by(every).map(|p| (i, p)));
+    for (i, spots) in near.into_iter().enumerate() {
+        let every = spots.len().div_ceil(SPOTS_PER_OBJECT).max(1);
+        out.extend(spots.into_iter().step_by(every).map(|p| (i, p)));
     }
     out
 }
@@ -263,26 +270,19 @@ pub(super) fn route_planning(
         let mut ids = vec![r.start.id, r.facing.id];
         ids.extend(r.landmarks.iter().map(|o| o.id));
         ids.push(r.goal.id);
+        let question = format!(
+            "You are a robot beginning at the {} facing the {}. You want to navigate to the {}. You will perform the following actions (Note: for each [please fill in], choose either 'turn back,' 'turn left,' or 'turn right.'): {} You have reached the final destination.",
+            r.start.name,
+            r.facing.name,
+            r.goal.name,
+            numbered.join(" ")
+        );
         out.push(Question {
-            question_type: "route_planning",
-            question: format!(
-                "You are a robot beginning at the {} facing the {}. You want to navigate to the {}. You will perform the following actions (Note: for each [please fill in], choose either 'turn back,' 'turn left,' or 'turn right.'): {} You have reached the final destination.",
-                r.start.name,
-                r.facing.name,
-                r.goal.name,
-                numbered.join(" ")
-            ),
-            answer,
-            ground_truth: r.margin as f64,
-            ground_truth_text: Some(correct),
-            margin: Some(r.margin as f64),
-            metric: "accuracy",
-            options: Some(options),
             frames: frames_of(&ids, vis),
             object_ids: ids,
             definition: "navgrid_shortest_path_turns",
             waypoints_m: r.corners.iter().map(|c| [c.x, c.y]).collect(),
-            ..Default::default()
+            ..Question::choice("route_planning", question, options, answer, correct, r.margin as f64, r.margin as f64)
         });
     }
     out

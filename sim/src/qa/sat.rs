@@ -83,23 +83,24 @@ fn goal_aim(inp: &DynamicInputs<'_>, letters: &mut Letters, rng: &mut ChaCha8Rng
         let others: Vec<String> = (0..8).filter(|&c| c != class).map(|c| AIM_CLASSES[c].0.to_string()).collect();
         let distractors = choose(others, 3, rng);
         let (options, answer) = letters.place("goal_aim", AIM_CLASSES[class].0, distractors, rng);
+        let question = format!(
+            "At second {} of the video, which way should the camera turn to face the {}?",
+            seconds(k, spec.fps),
+            o.name
+        );
         out.push(Question {
-            question_type: "goal_aim",
-            question: format!(
-                "At second {} of the video, which way should the camera turn to face the {}?",
-                seconds(k, spec.fps),
-                o.name
-            ),
-            answer,
-            ground_truth: alpha as f64,
-            ground_truth_text: Some(AIM_CLASSES[class].0.to_string()),
-            margin: Some(margin as f64),
-            metric: "accuracy",
-            options: Some(options),
             frames: [k, k],
             object_ids: vec![o.id],
             definition: "camera_heading_to_centroid_deg",
-            ..Default::default()
+            ..Question::choice(
+                "goal_aim",
+                question,
+                options,
+                answer,
+                AIM_CLASSES[class].0.to_string(),
+                alpha as f64,
+                margin as f64,
+            )
         });
     }
     out
@@ -128,24 +129,25 @@ fn action_consequence(inp: &DynamicInputs<'_>, letters: &mut Letters, rng: &mut 
     for (class, (i, j, o, change)) in choose_balanced(candidates, spec.max_per_type, rng) {
         let other = if class == "closer" { "farther" } else { "closer" };
         let (options, answer) = letters.place("action_consequence", class, vec![other.to_string()], rng);
+        let question = format!(
+            "The camera moves between second {} and second {} of the video. After this motion, is the {} closer to the camera or farther from it than before (measuring to its closest point)?",
+            seconds(i, spec.fps),
+            seconds(j, spec.fps),
+            o.name
+        );
         out.push(Question {
-            question_type: "action_consequence",
-            question: format!(
-                "The camera moves between second {} and second {} of the video. After this motion, is the {} closer to the camera or farther from it than before (measuring to its closest point)?",
-                seconds(i, spec.fps),
-                seconds(j, spec.fps),
-                o.name
-            ),
-            answer,
-            ground_truth: change as f64,
-            ground_truth_text: Some(class.to_string()),
-            margin: Some(change.abs() as f64),
-            metric: "accuracy",
-            options: Some(options),
             frames: [i, j],
             object_ids: vec![o.id],
             definition: "camera_centre_to_obb_change_m",
-            ..Default::default()
+            ..Question::choice(
+                "action_consequence",
+                question,
+                options,
+                answer,
+                class.to_string(),
+                change as f64,
+                change.abs() as f64,
+            )
         });
     }
     out
@@ -190,26 +192,27 @@ fn perspective_taking(inp: &DynamicInputs<'_>, letters: &mut Letters, rng: &mut 
     for (class, (k, turn_left, a, c, theta, margin)) in choose_balanced(candidates, spec.max_per_type, rng) {
         let other = if class == "left" { "right" } else { "left" };
         let (options, answer) = letters.place("perspective_taking", class, vec![other.to_string()], rng);
+        let question = format!(
+            "Imagine standing at the {}, facing the same direction as the camera at second {} of the video, and then turning 90 degrees to your {}. Is the {} to your left or to your right?",
+            a.name,
+            seconds(k, spec.fps),
+            if turn_left { "left" } else { "right" },
+            c.name
+        );
         out.push(Question {
-            question_type: "perspective_taking",
-            question: format!(
-                "Imagine standing at the {}, facing the same direction as the camera at second {} of the video, and then turning 90 degrees to your {}. Is the {} to your left or to your right?",
-                a.name,
-                seconds(k, spec.fps),
-                if turn_left { "left" } else { "right" },
-                c.name
-            ),
-            answer,
-            ground_truth: theta as f64,
-            ground_truth_text: Some(class.to_string()),
-            margin: Some(margin as f64),
-            metric: "accuracy",
-            options: Some(options),
             frames: [k, k],
             object_ids: vec![a.id, c.id],
             definition: "turned_camera_heading_to_centroid_deg",
             params: vec![("turn_deg", if turn_left { 90.0 } else { -90.0 })],
-            ..Default::default()
+            ..Question::choice(
+                "perspective_taking",
+                question,
+                options,
+                answer,
+                class.to_string(),
+                theta as f64,
+                margin as f64,
+            )
         });
     }
     out
@@ -263,19 +266,20 @@ fn object_movement(inp: &DynamicInputs<'_>, letters: &mut Letters, rng: &mut Cha
             let (options, answer) = letters.place("obj_movement_which", &o.name, names, rng);
             let mut ids = vec![o.id];
             ids.extend(distractors.iter().map(|d| d.id));
+            let question = "Which of these objects was moved during the video?".into();
             out.push(Question {
-                question_type: "obj_movement_which",
-                question: "Which of these objects was moved during the video?".into(),
-                answer,
-                ground_truth: m.delta.length() as f64,
-                ground_truth_text: Some(o.name.clone()),
-                margin: Some(m.delta.length() as f64),
-                metric: "accuracy",
-                options: Some(options),
                 frames,
                 object_ids: ids,
                 definition: "box_centre_displacement_m",
-                ..Default::default()
+                ..Question::choice(
+                    "obj_movement_which",
+                    question,
+                    options,
+                    answer,
+                    o.name.clone(),
+                    m.delta.length() as f64,
+                    m.delta.length() as f64,
+                )
             });
         }
         if !m.unique {
@@ -293,41 +297,38 @@ fn object_movement(inp: &DynamicInputs<'_>, letters: &mut Letters, rng: &mut Cha
             let class = movement_class(sideways, approach);
             let distractors = MOVEMENT_CLASSES.iter().filter(|c| **c != class).map(|c| c.to_string()).collect();
             let (options, answer) = letters.place("obj_movement_direction", class, distractors, rng);
+            let question = format!(
+                "Between second {} and second {} of the video the {} was moved. Relative to the camera at second {}, which way did it move?",
+                span.0, span.1, o.name, span.0
+            );
             out.push(Question {
-                question_type: "obj_movement_direction",
-                question: format!(
-                    "Between second {} and second {} of the video the {} was moved. Relative to the camera at second {}, which way did it move?",
-                    span.0, span.1, o.name, span.0
-                ),
-                answer,
-                ground_truth: sideways as f64,
-                ground_truth_text: Some(class.to_string()),
-                margin: Some(sideways.abs().min(approach.abs()) as f64),
-                metric: "accuracy",
-                options: Some(options),
                 frames,
                 object_ids: vec![o.id],
                 definition: "start_camera_frame_displacement",
                 params: vec![("approach_m", approach as f64)],
-                ..Default::default()
+                ..Question::choice(
+                    "obj_movement_direction",
+                    question,
+                    options,
+                    answer,
+                    class.to_string(),
+                    sideways as f64,
+                    sideways.abs().min(approach.abs()) as f64,
+                )
             });
         }
         // How far: the displacement of its box centre.
         let d = m.delta.length();
         if d >= 0.2 {
+            let question = format!(
+                "Between second {} and second {} of the video the {} was moved. How far (in meters) was it moved?",
+                span.0, span.1, o.name
+            );
             out.push(Question {
-                question_type: "obj_movement_distance",
-                question: format!(
-                    "Between second {} and second {} of the video the {} was moved. How far (in meters) was it moved?",
-                    span.0, span.1, o.name
-                ),
-                answer: format!("{:.1}", round_to(d as f64, 1)),
-                ground_truth: d as f64,
-                metric: "mra",
                 frames,
                 object_ids: vec![o.id],
                 definition: "box_centre_displacement_m",
-                ..Default::default()
+                ..Question::number("obj_movement_distance", question, format!("{:.1}", round_to(d as f64, 1)), d as f64)
             });
         }
     }
@@ -496,7 +497,6 @@ mod tests {
         let poses = facing_y(10, 0.0);
         let mut s = spec(1);
         s.motion_centres.insert(moving.id, centres);
-        s.moving.push(moving.id);
         let vis = seen(&objects, 10);
         let still: Vec<&SceneObject> = vec![];
         let inp = DynamicInputs { layout: &layout, vis: &vis, poses: &poses, spec: &s, still: &still };
