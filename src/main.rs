@@ -404,22 +404,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Export { dataset, out, shard_mb, .. } => {
-            let record = dataset.join("dataset.json");
-            let text = std::fs::read_to_string(&record)
-                .with_context(|| format!("{} is not a finished dataset (no dataset.json)", dataset.display()))?;
-            let json: serde_json::Value = serde_json::from_str(&text).with_context(|| record.display().to_string())?;
-            let ids: Vec<String> = json["scenes"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|s| s["scene_id"].as_str().map(str::to_string))
-                .collect();
-            if !(shard_mb > 0.0) {
-                anyhow::bail!("--shard-mb must be positive, got {shard_mb}");
+            if !(shard_mb > 0.0 && shard_mb.is_finite()) {
+                anyhow::bail!("--shard-mb must be a positive number of MiB, got {shard_mb}");
             }
             let max_bytes = (shard_mb * 1048576.0) as u64;
-            let shards = diorama::emit::webdataset::write_shards(&dataset, &ids, &out, "diorama", max_bytes)?;
-            eprintln!("wrote {} samples in {} shards into {}", ids.len(), shards.len(), out.display());
+            let (samples, shards) = diorama::emit::webdataset::write_shards(&dataset, &out, "diorama", max_bytes)?;
+            eprintln!("wrote {samples} samples in {} shards into {}", shards.len(), out.display());
             Ok(())
         }
         Command::Sweep { sweep, out, quiet } => run_sweep(&sweep, &out, quiet),

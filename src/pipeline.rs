@@ -249,7 +249,8 @@ pub fn build_with(
     }
     let merged = if options.shard.is_none() {
         let t2 = Instant::now();
-        merge(out)?;
+        // Every scene was built or verified above: no second pass over their files.
+        write_merged(out, &record)?;
         times.emit += t2.elapsed();
         true
     } else {
@@ -295,22 +296,28 @@ pub struct MergeSummary {
 /// every file's hash), then writes `qa.jsonl` (the scenes' questions in scene order) and, last,
 /// `dataset.json`. Whether the scenes were built in one process or in shards, the result is the same bytes.
 pub fn merge(out: &Path) -> Result<MergeSummary, BuildError> {
-    // Writable, before anything is checked.
+    // A build's folder (never created here for a mistyped path), writable, tidied.
+    let build = state::read_build(out)?.ok_or_else(|| BuildError::NotABuild(out.to_path_buf()))?;
     OutputDir::open(out)?;
     state::remove_stale_tmp(out)?;
-    let build = state::read_build(out)?.ok_or_else(|| BuildError::NotABuild(out.to_path_buf()))?;
-    let config = &build.config;
-    let ids: Vec<String> = (0..config.scenes).map(scene_id).collect();
     // Every scene finished, before anything is written.
     let mut missing = Vec::new();
-    for id in &ids {
-        if let Err(why) = state::finished(out, id, &build.config_hash) {
+    for id in (0..build.config.scenes).map(scene_id) {
+        if let Err(why) = state::finished(out, &id, &build.config_hash) {
             missing.push(format!("{id} ({why})"));
         }
     }
     if !missing.is_empty() {
         return Err(BuildError::Unfinished { out: out.to_path_buf(), scenes: missing });
     }
+    write_merged(out, &build)
+}
+
+/// Writes `qa.jsonl` and, last, `dataset.json` from scenes known to be finished (checked by `merge`, or built
+/// and verified by the run that calls this).
+fn write_merged(out: &Path, build: &BuildRecord) -> Result<MergeSummary, BuildError> {
+    let config = &build.config;
+    let ids: Vec<String> = (0..config.scenes).map(scene_id).collect();
     // One scene at a time: memory does not grow with the build.
     let mut qa = StreamingFile::create(&out.join("qa.jsonl"))?;
     let mut balance = crate::score::BalanceBuilder::default();
@@ -319,7 +326,8 @@ pub fn merge(out: &Path) -> Result<MergeSummary, BuildError> {
     for id in &ids {
         let done = state::read_done(out, id)?;
         let qa_path = out.join("scenes").join(id).join("qa.jsonl");
-        let bytes = std::fs::read(&qa_path).map_err(|e| EmitError::Io { path: qa_path.clone(), cause: e })?;
+        let bytes =
+            std::fs::read(&qa_path).map_err(|e| EmitError::Read { path: qa_path.clone(), cause: e.to_string() })?;
         qa.write_all(&bytes).map_err(|e| EmitError::Io { path: out.join("qa.jsonl"), cause: e })?;
         for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
             balance.add(&serde_json::from_slice(line).expect("our own question records parse"));

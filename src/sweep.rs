@@ -26,7 +26,7 @@ use crate::config::Config;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SweepError {
-    #[error("cannot read the sweep file {path}: {cause}")]
+    #[error("cannot read {path}: {cause}")]
     Read { path: PathBuf, cause: std::io::Error },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },

@@ -23,6 +23,33 @@ pub enum EmitError {
     Video { path: PathBuf, message: String },
     #[error("cannot encode the image {path}: {message}")]
     Image { path: PathBuf, message: String },
+    #[error("cannot read {path}: {cause}")]
+    Read { path: PathBuf, cause: String },
+}
+
+/// Maps a read failure to an error naming the file.
+pub(crate) fn read_err(path: &Path) -> impl FnOnce(std::io::Error) -> EmitError + '_ {
+    move |cause| EmitError::Read { path: path.to_path_buf(), cause: cause.to_string() }
+}
+
+/// A finished dataset's `dataset.json`, parsed.
+pub fn read_dataset_record(dataset: &Path) -> Result<serde_json::Value, EmitError> {
+    let path = dataset.join("dataset.json");
+    let text = fs::read_to_string(&path).map_err(|e| EmitError::Read {
+        path: path.clone(),
+        cause: format!("{e} (is {} a finished dataset?)", dataset.display()),
+    })?;
+    serde_json::from_str(&text).map_err(|e| EmitError::Read { path, cause: e.to_string() })
+}
+
+/// The scene ids a dataset record lists, in order.
+pub fn scene_ids(record: &serde_json::Value) -> Vec<String> {
+    record["scenes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["scene_id"].as_str().map(str::to_string))
+        .collect()
 }
 
 pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> EmitError + '_ {

@@ -7,15 +7,12 @@ use serde_json::Value;
 
 use super::images::{image_error, png_rgb8};
 use super::video::read_rgb_frames;
-use super::{EmitError, io_err, write_atomic};
+use super::{EmitError, io_err, read_dataset_record, read_err, scene_ids, write_atomic};
 use crate::preview::{self, SHEET_FRAMES, THUMB_WIDTH};
 
 fn read_json(path: &Path) -> Result<Value, EmitError> {
-    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
-    serde_json::from_str(&text).map_err(|e| EmitError::Io {
-        path: path.to_path_buf(),
-        cause: std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()),
-    })
+    let text = std::fs::read_to_string(path).map_err(read_err(path))?;
+    serde_json::from_str(&text).map_err(|e| EmitError::Read { path: path.to_path_buf(), cause: e.to_string() })
 }
 
 /// Scales RGB8 down by an integer factor (box filter).
@@ -41,14 +38,9 @@ fn shrink(w: u32, h: u32, rgb: &[u8], factor: u32) -> (u32, u32, Vec<u8>) {
 
 /// Writes the report of the dataset at `dataset` into `out` (its first `max_scenes` scenes); returns the page.
 pub fn write_preview(dataset: &Path, out: &Path, max_scenes: usize) -> Result<PathBuf, EmitError> {
-    let record = read_json(&dataset.join("dataset.json"))?;
+    let record = read_dataset_record(dataset)?;
     std::fs::create_dir_all(out).map_err(io_err(out))?;
-    let ids: Vec<String> = record["scenes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s["scene_id"].as_str().map(str::to_string))
-        .collect();
+    let ids = scene_ids(&record);
     let mut sections = Vec::new();
     for id in ids.iter().take(max_scenes) {
         sections.push(scene_section(dataset, out, id)?);

@@ -75,7 +75,7 @@ pub fn read_build(root: &Path) -> Result<Option<BuildRecord>, StateError> {
             cause: e.to_string(),
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(EmitError::Io { path, cause: e }.into()),
+        Err(e) => Err(EmitError::Read { path, cause: e.to_string() }.into()),
     }
 }
 
@@ -141,7 +141,7 @@ pub fn finished(root: &Path, scene_id: &str, config_hash: &str) -> Result<SceneD
 /// Reads a scene's record (already checked by [`finished`]).
 pub fn read_done(root: &Path, scene_id: &str) -> Result<SceneDone, StateError> {
     let path = scene_done_path(root, scene_id);
-    let bytes = std::fs::read(&path).map_err(io_err(&path))?;
+    let bytes = std::fs::read(&path).map_err(super::read_err(&path))?;
     serde_json::from_slice(&bytes).map_err(|e| StateError::Corrupt { path, what: "scene record", cause: e.to_string() })
 }
 

@@ -157,7 +157,7 @@ impl VideoWriter {
 /// Decodes an MP4 written by [`VideoWriter`] back to 8-bit sRGB frames (BT.709 limited-range Y'CbCr 4:2:0 to
 /// RGB, chroma by nearest sample), for the contact sheet and for tests that measure what a codec kept.
 pub fn read_rgb_frames(path: &Path) -> Result<(u32, u32, Vec<Vec<u8>>), EmitError> {
-    let err = |m: String| EmitError::Video { path: path.to_path_buf(), message: m };
+    let err = |m: String| EmitError::Read { path: path.to_path_buf(), cause: m };
     ffmpeg::init().map_err(|e| err(format!("FFmpeg did not initialise: {e}")))?;
     let mut ictx = format::input(path).map_err(|e| err(format!("cannot open: {e}")))?;
     let stream = ictx.streams().best(ffmpeg::media::Type::Video).ok_or_else(|| err("no video stream".into()))?;

@@ -11,16 +11,16 @@ use super::{EmitError, io_err, write_atomic};
 const MEMBERS: [(&str, &str); 4] =
     [("video.mp4", "mp4"), ("scene.json", "scene.json"), ("frames.jsonl", "frames.jsonl"), ("qa.jsonl", "qa.jsonl")];
 
-/// Writes `out/<prefix>-NNNNNN.tar` shards of the scenes `scene_ids` of the dataset at `dataset`, starting a new
+/// Writes `out/<prefix>-NNNNNN.tar` shards of the scenes of the finished dataset at `dataset`, starting a new
 /// shard before a sample would take one past `max_bytes` (a sample larger than that gets a shard alone).
-/// Returns the shards written.
+/// Returns the samples and the shards written.
 pub fn write_shards(
     dataset: &Path,
-    scene_ids: &[String],
     out: &Path,
     prefix: &str,
     max_bytes: u64,
-) -> Result<Vec<PathBuf>, EmitError> {
+) -> Result<(usize, Vec<PathBuf>), EmitError> {
+    let scene_ids = super::scene_ids(&super::read_dataset_record(dataset)?);
     std::fs::create_dir_all(out).map_err(io_err(out))?;
     let mut shards = Vec::new();
     let mut current: Option<tar::Builder<Vec<u8>>> = None;
@@ -32,12 +32,12 @@ pub fn write_shards(
         shards.push(path);
         Ok(())
     };
-    for id in scene_ids {
+    for id in &scene_ids {
         let dir = dataset.join("scenes").join(id);
         let mut files = Vec::new();
         for (name, ext) in MEMBERS {
             let path = dir.join(name);
-            let bytes = std::fs::read(&path).map_err(io_err(&path))?;
+            let bytes = std::fs::read(&path).map_err(super::read_err(&path))?;
             files.push((format!("{id}.{ext}"), bytes));
         }
         // Each member takes a 512-byte header and its data padded to 512 bytes.
@@ -65,5 +65,5 @@ pub fn write_shards(
     if let Some(builder) = current {
         finish(builder, &mut shards)?;
     }
-    Ok(shards)
+    Ok((scene_ids.len(), shards))
 }
